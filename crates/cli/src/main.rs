@@ -1,0 +1,156 @@
+//! `vigil`: the command line. Thin by design: parse arguments, read input, call
+//! `vigil-domain`, print. Exit codes: 0 on any decision, 2 on invalid input (the message names the
+//! file, the JSON path of the bad field and what was expected; nothing is written), 1 on other
+//! failures.
+
+mod law_cmd;
+mod render;
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use vigil_domain::Law;
+use vigil_domain::assess::InputError;
+
+/// Vigil: export-control compliance for cyber-surveillance, security and AI products under
+/// Regulation (EU) 2021/821.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None)]
+struct Cli {
+    /// Database holding imported sanctions lists (SQLite file or postgres:// URL). Party
+    /// screening is not wired into `assess` yet, so this is accepted and not read.
+    #[arg(long, global = true, env = "VIGIL_DB", value_name = "URL")]
+    db: Option<String>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rank the Annex I entries that may apply to a product sheet (ITEM.json, or - for stdin).
+    Classify {
+        /// The product sheet: {"description", "kind"?, "facts"?}.
+        file: PathBuf,
+    },
+    /// Decide one export operation (OPERATION.json, or - for stdin).
+    Assess {
+        /// The operation (see README: the contract).
+        file: PathBuf,
+    },
+    /// Inspect the law Vigil applies.
+    Law {
+        #[command(subcommand)]
+        command: law_cmd::LawCommand,
+    },
+}
+
+/// Failures, with their exit code.
+enum Failure {
+    /// Bad input: exit 2.
+    Input(String),
+    /// Anything else: exit 1.
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+fn read_input(file: &PathBuf) -> Result<(String, String), Failure> {
+    if file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::Input(format!("<stdin>: cannot read: {e}")))?;
+        Ok(("<stdin>".to_owned(), s))
+    } else {
+        let name = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Failure::Input(format!("{name}: cannot read: {e}")))?;
+        Ok((name, text))
+    }
+}
+
+fn input_failure(name: &str, e: &InputError) -> Failure {
+    let mut msg = format!("{name}: invalid input");
+    for f in &e.errors {
+        msg.push_str(&format!("\n  at {}: {}", f.path, f.message));
+    }
+    Failure::Input(msg)
+}
+
+fn load_law() -> Result<Law, Failure> {
+    Law::embedded().map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Failure> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Failure::Other(e.into()))?;
+    println!("{s}");
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Classify { file } => {
+            let (name, text) = read_input(&file)?;
+            let law = load_law()?;
+            let sheet = vigil_domain::classify::parse_item_json(&text)
+                .map_err(|e| input_failure(&name, &e))?;
+            let c = vigil_domain::classify(&law, &sheet).map_err(|e| input_failure(&name, &e))?;
+            match cli.format {
+                Format::Json => print_json(&c)?,
+                Format::Text => print!("{}", render::classification(&law, &c)),
+            }
+        }
+        Command::Assess { file } => {
+            let (name, text) = read_input(&file)?;
+            let law = load_law()?;
+            let a = vigil_domain::assess_json(&law, &text, today())
+                .map_err(|e| input_failure(&name, &e))?;
+            match cli.format {
+                Format::Json => print_json(&a)?,
+                Format::Text => print!("{}", render::assessment(&a)),
+            }
+        }
+        Command::Law { command } => law_cmd::run(command, cli.format == Format::Json)?,
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("VIGIL_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

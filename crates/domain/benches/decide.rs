@@ -1,0 +1,2 @@
+//! Benchmarks placeholder; filled below.
+fn main() {}

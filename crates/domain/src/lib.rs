@@ -1,0 +1,24 @@
+//! # vigil-domain
+//!
+//! The pure core of Vigil: Regulation (EU) 2021/821 and the sanctions overlays that bite on
+//! dual-use and cyber-surveillance items, **as data** ([`law`], loaded from the `law/` folder and
+//! embedded in the binary), and the decision logic that applies them:
+//!
+//! - [`classify`]: rank the Annex I entries that may apply to a product sheet, ask the questions
+//!   that settle it, and read it against the Art. 2(20) definition of cyber-surveillance items;
+//! - [`assess`]: decide one export operation (any export type) — prohibited, hold, licence
+//!   required, notify the authority, Union general authorisation or no licence — with red flags,
+//!   risk, reasons and every provision cited.
+//!
+//! What this crate must never do: read files, the clock, the network or the environment. The law
+//! files come in as text, and dates come in as arguments, so every decision can be reproduced.
+
+pub mod assess;
+pub mod classify;
+pub mod law;
+pub mod rules;
+mod text;
+
+pub use assess::{Assessment, Decision, assess, assess_json};
+pub use classify::{Classification, ItemSheet, classify};
+pub use law::{Law, LawError};

@@ -1,0 +1,10 @@
+//! Integration tests of vigil-domain: the law data, the rules (one test per provision, named
+//! after it, stating the citation it expects), properties, and the examples.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+mod examples;
+mod law_data;
+mod properties;
+mod rules;
+mod support;
