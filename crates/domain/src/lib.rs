@@ -19,6 +19,6 @@ pub mod law;
 pub mod rules;
 mod text;
 
-pub use assess::{Assessment, Decision, assess, assess_json};
+pub use assess::{Assessment, Decision, ScreeningHit, apply_screening, assess, assess_json};
 pub use classify::{Classification, ItemSheet, classify};
 pub use law::{Law, LawError};

@@ -99,8 +99,8 @@ pub struct Assessment {
     pub items: Vec<ItemDecision>,
     /// Red flags.
     pub red_flags: Vec<RedFlagOut>,
-    /// Screening hits (empty until the screening engine is wired in).
-    pub screening: Vec<serde_json::Value>,
+    /// Screening hits on the parties (empty when no list was screened).
+    pub screening: Vec<ScreeningHit>,
     /// Every provision applied.
     pub citations: Vec<CitationOut>,
     /// Reasons, in plain words.
@@ -109,6 +109,63 @@ pub struct Assessment {
     pub risk: Risk,
     /// Law version.
     pub law_version: String,
+}
+
+/// A screening hit on one party of the operation, as the assessment records it. Produced by the
+/// screening engine (a separate crate); the domain only decides what a hit means.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ScreeningHit {
+    /// The party's role (`end_user` …).
+    pub role: String,
+    /// The party's name as given in the operation.
+    pub party: String,
+    /// The list (`un`, `eu`, `ofac` …) and its version.
+    pub list: String,
+    /// The list's own identifier of the entry (UN reference number, EU logicalId …).
+    pub entry_id: String,
+    /// The listed entity's primary name.
+    pub name: String,
+    /// The alias that matched best.
+    pub matched_alias: String,
+    /// Match score, 0–1.
+    pub score: f64,
+    /// Why it matched, in words.
+    pub why: String,
+    /// A person has reviewed the hit and cleared it as a false match.
+    pub cleared: bool,
+}
+
+/// Records screening hits on an assessment: any hit at or above `threshold` that nobody has
+/// cleared puts the operation on hold until it is reviewed (an exporter may not deal with a
+/// listed person, and must know who it deals with).
+pub fn apply_screening(a: &mut Assessment, hits: Vec<ScreeningHit>, threshold: f64) {
+    let open: Vec<&ScreeningHit> = hits
+        .iter()
+        .filter(|h| !h.cleared && h.score >= threshold)
+        .collect();
+    if !open.is_empty() {
+        if a.decision < Decision::Hold {
+            a.decision = Decision::Hold;
+            a.authorisation.kind = AuthorisationKind::None.as_str().to_owned();
+        }
+        a.risk = Risk::High;
+        for h in &open {
+            a.reasons.push(format!(
+                "Screening: the {} `{}` matches `{}` ({} entry {}, score {:.2} ≥ alert threshold {threshold:.2}; {}): hold until a person has reviewed the hit and cleared it or confirmed it.",
+                h.role.replace('_', " "),
+                h.party,
+                h.name,
+                h.list,
+                h.entry_id,
+                h.score,
+                h.why
+            ));
+        }
+        a.authorisation
+            .conditions
+            .insert(0, "Do not proceed until every screening hit has been reviewed: a confirmed match on a sanctions list means the parties' assets may be frozen and no item may be made available to them.".to_owned());
+    }
+    a.screening = hits;
 }
 
 /// Context shared by the rule modules.

@@ -555,3 +555,49 @@ fn input_unknown_fact_key_is_rejected() {
     let e = input_error(&op(|v| v["facts"] = json!({"informd": ["wmd"]})));
     assert!(e.contains("facts") && e.contains("informd"), "{e}");
 }
+
+// --- Screening ------------------------------------------------------------------------------
+
+fn hit(score: f64, cleared: bool) -> vigil_domain::ScreeningHit {
+    vigil_domain::ScreeningHit {
+        role: "end_user".into(),
+        party: "End User Inc".into(),
+        list: "un 2026-02-27".into(),
+        entry_id: "QDe.001".into(),
+        name: "Listed Entity".into(),
+        matched_alias: "End User Incorporated".into(),
+        score,
+        why: "all tokens match".into(),
+        cleared,
+    }
+}
+
+#[test]
+fn screening_an_uncleared_hit_at_the_threshold_puts_the_operation_on_hold() {
+    let mut a = run(&op(|v| listed(v, "hardware", "5A002.a.2")));
+    assert_eq!(a.decision, Decision::GeneralAuthorisation);
+    vigil_domain::apply_screening(&mut a, vec![hit(0.80, false)], 0.80);
+    assert_eq!(a.decision, Decision::Hold);
+    assert_eq!(a.authorisation.kind, "none");
+    assert_eq!(a.screening.len(), 1);
+    assert!(a.reasons.iter().any(|r| r.contains("QDe.001")));
+}
+
+#[test]
+fn screening_cleared_or_weak_hits_do_not_hold_but_stay_on_record() {
+    let mut a = run(&op(|v| listed(v, "hardware", "5A002.a.2")));
+    vigil_domain::apply_screening(&mut a, vec![hit(0.95, true), hit(0.79, false)], 0.80);
+    assert_eq!(a.decision, Decision::GeneralAuthorisation);
+    assert_eq!(a.screening.len(), 2);
+}
+
+#[test]
+fn screening_never_relaxes_a_prohibition() {
+    let mut a = run(&op(|v| {
+        listed(v, "hardware", "5A002.a.2");
+        v["destination"] = json!("RU");
+        v["parties"][0]["country"] = json!("RU");
+    }));
+    vigil_domain::apply_screening(&mut a, vec![hit(0.99, false)], 0.80);
+    assert_eq!(a.decision, Decision::Prohibited);
+}
