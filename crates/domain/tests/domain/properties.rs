@@ -235,3 +235,29 @@ fn check_contract(v: &Value) -> Result<(), String> {
     s(v, "law_version")?;
     Ok(())
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    /// Arbitrary text never panics the input path: it is an input error or a decision.
+    #[test]
+    fn arbitrary_text_never_panics_assess_or_classify(s in ".{0,300}") {
+        let _ = vigil_domain::assess_json(&crate::support::LAW, &s, time::macros::date!(2026 - 06 - 01));
+        if let Ok(sheet) = vigil_domain::classify::parse_item_json(&s) {
+            let _ = vigil_domain::classify(&crate::support::LAW, &sheet);
+        }
+    }
+
+    /// Arbitrary strings in every field of a well-formed operation give an error or a decision.
+    #[test]
+    fn arbitrary_field_values_never_panic(country in "[A-Za-z]{0,3}", entry in "[0-9A-Za-z.]{0,12}", date in "[0-9-]{0,12}", desc in "\\PC{0,80}") {
+        let v = op(|v| {
+            v["destination"] = json!(country);
+            v["items"][0]["entries"] = json!([entry]);
+            v["date"] = json!(date);
+            v["items"][0]["description"] = json!(desc.clone());
+            v["end_use"] = json!(desc);
+        });
+        let _ = vigil_domain::assess_json(&crate::support::LAW, &v.to_string(), time::macros::date!(2026 - 06 - 01));
+    }
+}
