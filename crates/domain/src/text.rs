@@ -35,12 +35,17 @@ pub fn contains_phrase(folded_haystack: &str, folded_phrase: &str) -> bool {
     folded_haystack.contains(&needle)
 }
 
-/// The phrases of `phrases` found in `text` (original spelling kept).
+/// The phrases of `phrases` found in `text` (original spelling kept). A phrase also matches with
+/// a plural `s` on its last word ("protest" finds "protests").
 #[must_use]
 pub fn phrases_in<'a>(text_folded: &str, phrases: &'a [String]) -> Vec<&'a str> {
     phrases
         .iter()
-        .filter(|p| contains_phrase(text_folded, &fold(p)))
+        .filter(|p| {
+            let f = fold(p);
+            contains_phrase(text_folded, &f)
+                || contains_phrase(text_folded, &format!("{}s", f.trim_end()))
+        })
         .map(String::as_str)
         .collect()
 }
@@ -61,5 +66,12 @@ mod tests {
         assert!(contains_phrase(&h, &fold("covert")));
         assert!(!contains_phrase(&h, &fold("over")));
         assert!(!contains_phrase(&h, &fold("")));
+    }
+
+    #[test]
+    fn phrases_in_accepts_a_plural_last_word() {
+        let h = fold("Identification of participants in public protests");
+        let list = vec!["protest".to_owned(), "riot".to_owned()];
+        assert_eq!(phrases_in(&h, &list), vec!["protest"]);
     }
 }

@@ -439,6 +439,18 @@ impl OperationInput {
         if t.is_export() && law.country(&destination).is_some() && dest_in_eu {
             c.err("destination", format!("{destination} is an EU Member State: an {} leaves the customs territory of the Union; use type `intra_eu_transfer` for transfers within the Union", t.as_str()));
         }
+        if matches!(t, OperationType::Transit | OperationType::Brokering)
+            && law.country(&destination).is_some()
+            && dest_in_eu
+        {
+            c.err(
+                "destination",
+                format!(
+                    "{destination} is an EU Member State; {} concerns items going to a destination outside the Union",
+                    t.as_str()
+                ),
+            );
+        }
         if t == OperationType::IntraEuTransfer && law.country(&destination).is_some() {
             if !dest_in_eu {
                 c.err("destination", format!("{destination} is not an EU Member State; an intra_eu_transfer goes to another Member State"));
