@@ -84,10 +84,7 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
         codes.join(", ")
     ));
     let concerns = op.all_concerns();
-    if concerns.contains(&Concern::InternalRepression) {
-        o.reason("The exporter is informed or aware of a risk of internal repression: the authority weighs this when deciding (Art. 15(1)(c)); say so in any application.");
-        Ctx::cite(o, "2021/821", "Art. 15(1)");
-    }
+    let repression = concerns.contains(&Concern::InternalRepression);
     // Union general authorisations, in order.
     let mut refusals = Vec::new();
     for u in law.ugeas() {
@@ -108,6 +105,16 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
                 }
                 if !refusals.is_empty() {
                     o.reason(format!("Not usable before it: {}.", refusals.join("; ")));
+                }
+                if !u.unverified_groups.is_empty() {
+                    o.reason(format!(
+                        "[UNVERIFIED] {} was checked against the country groups {}, which the fact sheet does not confirm as current.",
+                        u.id,
+                        u.unverified_groups.join(", ")
+                    ));
+                }
+                if repression {
+                    o.reason(format!("The exporter is informed or aware of a risk of internal repression: {} does not bar this, but the exporter should weigh whether to go ahead and may consult the authority.", u.id));
                 }
                 return;
             }
@@ -132,13 +139,29 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
         ctx.rule(o, rules::ART_12_4);
     } else {
         o.condition(format!(
-            "Apply to {} for an individual export authorisation, with complete information on the end user, the destination and the end use and an end-use statement (Art. 12(2), 12(4)).",
-            ctx.authority()
+            "Apply to {} for an individual export authorisation, with complete information on the end user, the destination and the end use and an end-use statement (Art. 12(2), 12(4)), unless a national general export authorisation of {} covers the export (Art. 12(1)(c), 12(6)).",
+            ctx.authority(),
+            op.exporter_country
         ));
         ctx.rule(o, rules::ART_12_4);
     }
     if listed_cyber {
-        o.reason("The entry is one of the cyber-surveillance items the Regulation singles out; the authority reports such applications in the annual report (Art. 26(2)).");
+        o.reason("The entry is a listed cyber-surveillance item in Vigil's reading of Art. 2(20); the Commission's annual report gives specific data on applications for such items (Art. 26(2)).");
+    }
+    if repression {
+        o.reason("The exporter is informed or aware of a risk of internal repression: the authority weighs this when deciding (Art. 15(1)(c)); say so in the application.");
+        Ctx::cite(o, "2021/821", "Art. 15(1)");
+    }
+    let unverified: Vec<&str> = law
+        .ugeas()
+        .iter()
+        .flat_map(|u| u.unverified_groups.iter().map(String::as_str))
+        .collect();
+    if refusals.iter().any(|r| {
+        r.contains("excluded from its destinations") || r.contains("not one of its destinations")
+    }) && !unverified.is_empty()
+    {
+        o.reason("[UNVERIFIED] Some general authorisations were refused on country groups (e.g. arms-embargoed destinations) that the fact sheet does not confirm as current.");
     }
     for c in ART_4_CONCERNS {
         if concerns.contains(&c) {
@@ -175,6 +198,12 @@ fn non_listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
             o.condition(format!(
                 "Apply to {} for an individual export authorisation (Art. 4(1), Art. 12).",
                 ctx.authority()
+            ));
+        } else if op.aware.contains(&c) && c == Concern::MilitaryEmbargo && !embargoed {
+            Ctx::cite(o, "2021/821", "Art. 4(1)(b)");
+            o.reason(format!(
+                "The exporter is aware of a military end use, but Art. 4(1)(b) applies only where the purchasing country or the destination is under an arms embargo, and {} is not in Vigil's arms-embargo table (a table the fact sheet marks UNVERIFIED): no notification is due under Art. 4(2) on that ground; check national measures (Art. 4(3), Art. 9) and the national military list.",
+                op.destination
             ));
         } else if op.aware.contains(&c) {
             o.raise(Decision::NotifyAuthority, AuthorisationKind::None);
@@ -214,14 +243,36 @@ fn non_listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
             o.reason("A cyber-surveillance item (Art. 2(20)) not listed in Annex I: no authorisation is needed unless the authority informs the exporter, or its due diligence makes it aware, of a risk of internal repression or serious human-rights violations (Art. 5(1)-(2)). Keep the due diligence on file.");
             o.condition("Run and record the Art. 5 due diligence for this transaction (Recommendation (EU) 2024/2659): end user, end use, destination, mitigation.");
         }
-    } else if repression_informed || repression_aware {
-        o.reason("A risk of internal repression is declared, but the item is not marked as a cyber-surveillance item (Art. 2(20)), so Art. 5 does not apply to it; check the classification and any national measure under Art. 9.");
-        Ctx::cite(o, "2021/821", "Art. 9(1)");
+    } else {
+        not_marked_cyber(ctx, o, repression_informed, repression_aware);
     }
     if o.decision == Decision::NoLicenceRequired
         && !item.cyber_surveillance
         && op.all_concerns().is_empty()
     {
         o.reason("No catch-all applies on the facts given (no information from the authority, no awareness of a use of Art. 4(1) or 5(1)).");
+    }
+}
+
+/// Art. 5 concerns declared for an item the exporter did not mark as a cyber-surveillance item.
+fn not_marked_cyber(
+    ctx: &Ctx<'_>,
+    o: &mut Outcome,
+    repression_informed: bool,
+    repression_aware: bool,
+) {
+    if repression_informed {
+        o.raise(Decision::LicenceRequired, AuthorisationKind::Individual);
+        ctx.rule(o, rules::ART_5_1);
+        o.reason("The authority has informed the exporter that the item is or may be intended for internal repression or serious violations of human rights: an authorisation is required (Art. 5(1)). The item is not marked as a cyber-surveillance item, but the authority's information settles whether Art. 5 applies.");
+        o.condition(format!(
+            "Apply to {} for an individual export authorisation (Art. 5(1), Art. 12).",
+            ctx.authority()
+        ));
+    }
+    if repression_aware {
+        o.raise(Decision::Hold, AuthorisationKind::None);
+        ctx.rule(o, rules::ART_2_20);
+        o.reason("The exporter is aware of a risk of internal repression, but the item is not marked as a cyber-surveillance item (Art. 2(20)): hold until a person has confirmed the classification. If it is one, notify the authority (Art. 5(2)); if not, check national measures (Art. 9).");
     }
 }

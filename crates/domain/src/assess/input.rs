@@ -21,7 +21,12 @@ pub const OPERATION_FACTS: &[&str] = &[
     "repair_or_replacement",
     "original_export_authorised",
     "customs_free_zone",
-    "classified_information",
+    "classified_confidentiel_or_above",
+    "classified_restreint_or_above",
+    "original_end_user",
+    "end_use_differs_from_original",
+    "use_software_only",
+    "installation_maintenance_technology_same_end_user",
     "published_crypto_standards",
     "reexport_outside_allowed_destinations",
     "private_demonstration",
@@ -176,9 +181,26 @@ pub struct FactsInput {
     /// Destination is a free zone or free warehouse.
     #[serde(default)]
     pub customs_free_zone: bool,
-    /// The items are classified or accredited for classified information.
+    /// The items carry a classification of CONFIDENTIEL UE/EU CONFIDENTIAL or higher (EU004 bar).
     #[serde(default)]
-    pub classified_information: bool,
+    pub classified_confidentiel_or_above: bool,
+    /// The items are classified, or accredited to handle classified information, at RESTREINT
+    /// UE/EU RESTRICTED or higher (EU008 bar).
+    #[serde(default)]
+    pub classified_restreint_or_above: bool,
+    /// EU003: the items go back to the original end user.
+    #[serde(default)]
+    pub original_end_user: bool,
+    /// EU003: the end use differs from the original authorisation's.
+    #[serde(default)]
+    pub end_use_differs_from_original: bool,
+    /// EU008: 5D002.a.1 software is only for the use of the items (not development/production).
+    #[serde(default)]
+    pub use_software_only: bool,
+    /// EU005: 5E001.a technology is only what installation, operation, maintenance or repair of
+    /// the items needs, for the same end user.
+    #[serde(default)]
+    pub installation_maintenance_technology_same_end_user: bool,
     /// The crypto uses only published commercial standards (EU008).
     #[serde(default)]
     pub published_crypto_standards: bool,
@@ -333,7 +355,14 @@ impl Operation {
             "repair_or_replacement" => f.repair_or_replacement,
             "original_export_authorised" => f.original_export_authorised,
             "customs_free_zone" => f.customs_free_zone,
-            "classified_information" => f.classified_information,
+            "classified_confidentiel_or_above" => f.classified_confidentiel_or_above,
+            "classified_restreint_or_above" => f.classified_restreint_or_above,
+            "original_end_user" => f.original_end_user,
+            "end_use_differs_from_original" => f.end_use_differs_from_original,
+            "use_software_only" => f.use_software_only,
+            "installation_maintenance_technology_same_end_user" => {
+                f.installation_maintenance_technology_same_end_user
+            }
             "published_crypto_standards" => f.published_crypto_standards,
             "reexport_outside_allowed_destinations" => f.reexport_outside_allowed_destinations,
             "private_demonstration" => f.private_demonstration,

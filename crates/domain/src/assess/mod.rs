@@ -246,7 +246,15 @@ pub fn assess(law: &Law, op: &Operation) -> Assessment {
     let mut cites = BTreeSet::new();
     let mut reasons = Vec::new();
     for (item, o) in &item_outcomes {
-        for c in &o.conditions {
+        if decision == Decision::Prohibited && o.decision != Decision::Prohibited {
+            // The operation cannot go ahead: the other items' licence duties would mislead.
+            cites.extend(o.cites.iter().cloned());
+            for r in &o.reasons {
+                reasons.push(format!("{}: {r}", item.id));
+            }
+            continue;
+        }
+        for c in o.final_conditions() {
             if !conditions.contains(c) {
                 conditions.push(c.clone());
             }
@@ -256,19 +264,37 @@ pub fn assess(law: &Law, op: &Operation) -> Assessment {
             reasons.push(format!("{}: {r}", item.id));
         }
     }
-    // Record keeping applies to every operation Vigil decides (Art. 27).
-    let years = if op.operation_type == OperationType::IntraEuTransfer {
-        3
-    } else {
-        5
-    };
-    let keep = format!(
-        "Keep the records of this operation (items, quantities, parties, end use) until at least {} (Art. 27: {years} years from the end of the calendar year).",
-        ctx.retention(years)
-    );
-    conditions.push(keep);
-    if let Some(r) = law.rule(crate::rules::ART_27) {
-        cites.insert(r.cite.clone());
+    // Record keeping (Art. 27): exports, brokering and technical assistance five years; transfers
+    // within the Union of Annex I items three years; nothing for other transfers.
+    let transfer = op.operation_type == OperationType::IntraEuTransfer;
+    let listed = op.items.iter().any(input::Item::is_listed);
+    if !transfer || listed {
+        let (years, provision, what) = if transfer {
+            (3, "Art. 27(4)", "the transfer documents and records")
+        } else if matches!(
+            op.operation_type,
+            OperationType::Brokering | OperationType::TechnicalAssistance
+        ) {
+            (
+                5,
+                "Art. 27(2)",
+                "records of the items, the period of the services, the destination and the countries concerned",
+            )
+        } else {
+            (
+                5,
+                "Art. 27(1)",
+                "records of the items, quantities, exporter and consignee, end use and end user",
+            )
+        };
+        conditions.push(format!(
+            "Keep {what} until at least {} ({provision}, 27(3): {years} years from the end of the calendar year).",
+            ctx.retention(years)
+        ));
+        cites.insert(Cite::new("2021/821", provision));
+        if !transfer {
+            cites.insert(Cite::new("2021/821", "Art. 27(3)"));
+        }
     }
     let risk = if decision >= Decision::NotifyAuthority || !op.all_concerns().is_empty() {
         Risk::High

@@ -74,6 +74,8 @@ pub struct Outcome {
     pub conditions: Vec<String>,
     pub cites: BTreeSet<Cite>,
     pub reasons: Vec<String>,
+    /// Conditions that replace all others when the item ends up prohibited.
+    pub prohibitions: Vec<String>,
 }
 
 impl Outcome {
@@ -84,6 +86,7 @@ impl Outcome {
             conditions: Vec::new(),
             cites: BTreeSet::new(),
             reasons: Vec::new(),
+            prohibitions: Vec::new(),
         }
     }
 
@@ -106,6 +109,25 @@ impl Outcome {
         let r = r.into();
         if !self.reasons.contains(&r) {
             self.reasons.push(r);
+        }
+    }
+
+    /// Prohibits the item, with what the exporter must (not) do instead.
+    pub fn prohibit(&mut self, instead: impl Into<String>) {
+        self.raise(Decision::Prohibited, AuthorisationKind::None);
+        let c = instead.into();
+        if !self.prohibitions.contains(&c) {
+            self.prohibitions.push(c);
+        }
+    }
+
+    /// The conditions that apply to the final decision: a prohibited item carries only what the
+    /// prohibition says (no licence application, no general authorisation duties).
+    pub fn final_conditions(&self) -> &[String] {
+        if self.decision == Decision::Prohibited && !self.prohibitions.is_empty() {
+            &self.prohibitions
+        } else {
+            &self.conditions
         }
     }
 

@@ -1,7 +1,7 @@
 //! Red flags found in an operation's facts. The wording and keyword lists are data
 //! (`law/red-flags.toml`); this module decides when each flag is raised.
 
-use super::input::{ItemKind, PartyRole};
+use super::input::PartyRole;
 use super::{Ctx, RedFlagOut};
 use crate::law::{Concern, EndUserType};
 use crate::text::{fold, phrases_in};
@@ -21,7 +21,25 @@ pub const CODES: &[&str] = &[
     "return_beyond_eu004_window",
     "final_destination_outside_union",
     "unclassified_cyber_item",
+    "security_end_use_indicated",
 ];
+
+/// Security-body words found in the end use and the names of the end user, consignee and
+/// intermediate consignee (keywords of the `security_end_use_indicated` red flag).
+pub(crate) fn security_indicators(ctx: &Ctx<'_>) -> Vec<String> {
+    let op = ctx.op;
+    let mut text = op.end_use.clone();
+    for p in &op.parties {
+        if matches!(
+            p.role,
+            PartyRole::EndUser | PartyRole::Consignee | PartyRole::IntermediateConsignee
+        ) {
+            text.push_str(" | ");
+            text.push_str(&p.name);
+        }
+    }
+    keywords(ctx, "security_end_use_indicated", &fold(&text))
+}
 
 struct Flags<'a> {
     ctx: &'a Ctx<'a>,
@@ -127,6 +145,13 @@ pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<RedFlagOut> {
             Some(format!("destination {dest}")),
         );
     }
+    let security = security_indicators(ctx);
+    if !security.is_empty() && op.operation_type.is_export() {
+        f.raise(
+            "security_end_use_indicated",
+            Some(format!("found: {}", security.join(", "))),
+        );
+    }
     if op.end_user_type == Some(EndUserType::Military) {
         f.raise("military_end_user", None);
     }
@@ -195,12 +220,11 @@ pub(crate) fn detect(ctx: &Ctx<'_>) -> Vec<RedFlagOut> {
     if op.facts.final_destination_outside_eu && transfer_like {
         f.raise("final_destination_outside_union", None);
     }
-    if op.items.iter().any(|i| {
-        i.cyber_surveillance
-            && !i.is_listed()
-            && i.kind != ItemKind::Technology
-            && i.description.trim().is_empty()
-    }) {
+    if op
+        .items
+        .iter()
+        .any(|i| i.cyber_surveillance && !i.is_listed())
+    {
         f.raise("unclassified_cyber_item", None);
     }
     f.out

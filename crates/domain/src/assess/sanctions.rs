@@ -1,7 +1,8 @@
 //! Sanctions overlays, applied before the dual-use rules: bans on Annex I items (Russia
 //! 833/2014 Art. 2, Belarus 765/2006 Art. 1e, Myanmar 401/2013 Art. 3a) with their declared
-//! exceptions, and the monitoring-equipment authorisation regimes (Iran, Syria, Myanmar,
-//! Venezuela, Belarus). The regimes themselves are data (`law/sanctions.toml`).
+//! exceptions, the monitoring-equipment authorisation regimes (Iran, Syria, Myanmar, Venezuela,
+//! Belarus), and "review" records for parts of those acts Vigil does not encode. The regimes
+//! themselves are data (`law/sanctions.toml`).
 
 use super::Ctx;
 use super::input::Item;
@@ -59,6 +60,16 @@ fn unverified(o: &mut Outcome, r: &Regime) {
             r.title
         ));
     }
+    if r.scope == RegimeScope::MonitoringEquipment {
+        o.reason(format!(
+            "[UNVERIFIED] The list of monitoring equipment annexed to {} {} was not read; Vigil treats the Annex I interception, IP-surveillance, intrusion and forensic entries and every cyber-surveillance item as in it.",
+            r.cite.act, r.cite.provision
+        ));
+    }
+}
+
+fn act(ctx: &Ctx<'_>, r: &Regime) -> String {
+    format!("{} {}", ctx.law.act_name(&r.cite.act), r.cite.provision)
 }
 
 /// Applies every regime in force on the operation's date.
@@ -72,39 +83,84 @@ pub fn apply(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
         if touches.is_empty() {
             continue;
         }
+        let place = touches.join("; ");
         if !r.end_user_types.is_empty()
             && !op
                 .end_user_type
                 .is_some_and(|t| r.end_user_types.contains(&t))
         {
-            continue;
-        }
-        let place = touches.join("; ");
-        let Some(why_item) = in_scope(r, item) else {
-            if r.kind == RegimeKind::Ban
-                && r.scope == RegimeScope::AnnexI
-                && r.end_user_types.is_empty()
+            // Not one of the end users the regime names; but some types need a look.
+            if let Some(t) = op
+                .end_user_type
+                .filter(|t| r.review_end_user_types.contains(t))
+                && in_scope(r, item).is_some()
             {
-                // A non-listed item to a country under a full dual-use ban: other parts of the same
-                // act (goods lists, service bans) may reach it and are not encoded here.
                 o.raise(Decision::Hold, AuthorisationKind::None);
                 o.cite(r.cite.clone());
                 o.reason(format!(
-                    "{}: {place}. The item is not listed in Annex I, so the ban of {} does not reach it as such, but the same act bans further goods, software and services that Vigil does not encode; hold until a person has checked them.",
-                    r.title, r.cite.provision
+                    "{}: {place}, and the end user is a {} body; {} Hold until a person has checked whether the end user is one the ban names.",
+                    r.title,
+                    t.as_str().replace('_', " "),
+                    r.summary.trim()
                 ));
                 unverified(o, r);
             }
             continue;
+        }
+        if r.kind == RegimeKind::Review {
+            if let Some(why_item) = in_scope(r, item) {
+                o.raise(Decision::Hold, AuthorisationKind::None);
+                o.cite(r.cite.clone());
+                o.reason(format!(
+                    "{}: {place} and {why_item}. {} Hold until a person has checked it.",
+                    r.title,
+                    r.summary.trim()
+                ));
+                unverified(o, r);
+            }
+            continue;
+        }
+        let Some(why_item) = in_scope(r, item) else {
+            out_of_scope(ctx, r, &place, o);
+            continue;
         };
         match r.kind {
-            RegimeKind::Ban => ban(ctx, r, item, &place, &why_item, o),
+            RegimeKind::Ban => ban(ctx, r, &place, &why_item, o),
             RegimeKind::Authorisation => authorisation(ctx, r, &place, &why_item, o),
+            RegimeKind::Review => {}
         }
     }
 }
 
-fn ban(ctx: &Ctx<'_>, r: &Regime, _item: &Item, place: &str, why_item: &str, o: &mut Outcome) {
+/// The item is not among those the regime (as encoded) reaches.
+fn out_of_scope(ctx: &Ctx<'_>, r: &Regime, place: &str, o: &mut Outcome) {
+    let full_ban =
+        r.kind == RegimeKind::Ban && r.scope == RegimeScope::AnnexI && r.end_user_types.is_empty();
+    if full_ban {
+        // A non-listed item to a country under a full dual-use ban: other parts of the same act
+        // (goods lists, service bans) may reach it and are not encoded here.
+        o.raise(Decision::Hold, AuthorisationKind::None);
+        o.cite(r.cite.clone());
+        o.reason(format!(
+            "{}: {place}. The item is not listed in Annex I, so the ban of {} does not reach it as such, but the same act bans further goods, software and services that Vigil does not encode; hold until a person has checked them.",
+            r.title, r.cite.provision
+        ));
+        unverified(o, r);
+    } else if r.kind == RegimeKind::Authorisation && r.scope == RegimeScope::MonitoringEquipment {
+        // The annex of monitoring equipment lists items by function, not by Annex I entry, and
+        // Vigil does not encode it: an item outside the entries we map may still be in it.
+        o.raise(Decision::Hold, AuthorisationKind::None);
+        o.cite(r.cite.clone());
+        o.reason(format!(
+            "{}: {place}. The regime needs prior authorisation for the monitoring and interception equipment, software and technology in its annex, which Vigil does not encode; hold until a person has checked the item against it ({}).",
+            r.title,
+            act(ctx, r)
+        ));
+        unverified(o, r);
+    }
+}
+
+fn ban(ctx: &Ctx<'_>, r: &Regime, place: &str, why_item: &str, o: &mut Outcome) {
     let op = ctx.op;
     let declared = op
         .facts
@@ -112,40 +168,50 @@ fn ban(ctx: &Ctx<'_>, r: &Regime, _item: &Item, place: &str, why_item: &str, o: 
         .as_deref()
         .and_then(|id| r.exceptions.iter().find(|e| e.id == id));
     if let Some(ex) = declared {
-        let military = matches!(op.end_user_type, Some(EndUserType::Military));
-        if ex.non_military_only && military {
-            o.raise(Decision::Prohibited, AuthorisationKind::None);
-            o.cite(r.cite.clone());
-            o.cite(Cite::new(&r.cite.act, &ex.provision));
-            o.reason(format!(
-                "{}: {place} and {why_item}. The declared exception ({}) is only for non-military use by non-military end users, and the end user is military: the export is prohibited.",
-                r.title, ex.provision
-            ));
-        } else {
-            o.cite(Cite::new(&r.cite.act, &ex.provision));
-            o.reason(format!(
-                "{}: {place} and {why_item}; the ban does not apply because the exporter declares the exception of {} ({}). Regulation (EU) 2021/821 still applies in full.",
-                r.title, ex.provision, ex.text
-            ));
-            if ex.non_military_only {
-                o.condition(format!(
-                    "Exception {} ({}): only for non-military use by a non-military end user.",
-                    ex.provision,
-                    ctx.law.act_name(&r.cite.act)
+        match op.end_user_type {
+            Some(EndUserType::Military) if ex.non_military_only => {
+                o.cite(r.cite.clone());
+                o.cite(Cite::new(&r.cite.act, &ex.provision));
+                o.reason(format!(
+                    "{}: {place} and {why_item}. The declared exception ({}) is only for non-military use by non-military end users, and the end user is military: the export is prohibited.",
+                    r.title, ex.provision
+                ));
+                o.prohibit(format!("Do not export: {} prohibits it, and the exception of {} is not open to military end users.", act(ctx, r), ex.provision));
+            }
+            Some(EndUserType::GovernmentSecurity) if ex.non_military_only => {
+                o.raise(Decision::Hold, AuthorisationKind::None);
+                o.cite(r.cite.clone());
+                o.cite(Cite::new(&r.cite.act, &ex.provision));
+                o.reason(format!(
+                    "{}: {place} and {why_item}. The declared exception ({}) is only for non-military use by non-military end users; the end user is a state security body, which may be military or linked to it: hold until a person has confirmed the end user qualifies.",
+                    r.title, ex.provision
                 ));
             }
-            if let Some(d) = &ex.duty {
-                o.condition(format!(
-                    "{d} ({} {}).",
-                    ctx.law.act_name(&r.cite.act),
-                    ex.provision
+            _ => {
+                o.cite(Cite::new(&r.cite.act, &ex.provision));
+                o.reason(format!(
+                    "{}: {place} and {why_item}; the ban does not apply because the exporter declares the exception of {} ({}). Regulation (EU) 2021/821 still applies in full.",
+                    r.title, ex.provision, ex.text
                 ));
+                if ex.non_military_only {
+                    o.condition(format!(
+                        "Exception {} ({}): only for non-military use by a non-military end user.",
+                        ex.provision,
+                        ctx.law.act_name(&r.cite.act)
+                    ));
+                }
+                if let Some(d) = &ex.duty {
+                    o.condition(format!(
+                        "{d} ({} {}).",
+                        ctx.law.act_name(&r.cite.act),
+                        ex.provision
+                    ));
+                }
             }
         }
         unverified(o, r);
         return;
     }
-    o.raise(Decision::Prohibited, AuthorisationKind::None);
     o.cite(r.cite.clone());
     let mut text = format!("{}: {place} and {why_item}; {}", r.title, r.summary.trim());
     if !r.exceptions.is_empty() {
@@ -156,19 +222,39 @@ fn ban(ctx: &Ctx<'_>, r: &Regime, _item: &Item, place: &str, why_item: &str, o: 
         ));
     }
     o.reason(text);
+    o.prohibit(format!(
+        "Do not export: {} prohibits it, and an authorisation under Regulation (EU) 2021/821 cannot lift the ban; only a derogation the act itself provides for can be requested from {}.",
+        act(ctx, r),
+        ctx.authority()
+    ));
     unverified(o, r);
 }
 
 fn authorisation(ctx: &Ctx<'_>, r: &Regime, place: &str, why_item: &str, o: &mut Outcome) {
     let op = ctx.op;
     o.cite(r.cite.clone());
-    if op.all_concerns().contains(&Concern::InternalRepression) {
-        o.raise(Decision::Prohibited, AuthorisationKind::None);
+    let refusal = r
+        .refusal
+        .as_deref()
+        .unwrap_or("the regime's refusal ground is met");
+    let repression = op.all_concerns().contains(&Concern::InternalRepression);
+    let refused_end_user = op
+        .end_user_type
+        .filter(|t| r.refuse_for_end_user_types.contains(t));
+    if repression || refused_end_user.is_some() {
+        let why = match refused_end_user {
+            Some(t) if !repression => format!(
+                "the end user is a {} body of the state",
+                t.as_str().replace('_', " ")
+            ),
+            _ => "the exporter is informed or aware of a risk of internal repression".to_owned(),
+        };
         o.reason(format!(
-            "{}: {place} and {why_item}. The exporter is informed or aware of a risk of internal repression, which is a ground on which the authority must refuse ({}): the export cannot be authorised.",
+            "{}: {place} and {why_item}. {}, which is a ground on which the authority must refuse ({refusal}): the export cannot be authorised.",
             r.title,
-            r.refusal.as_deref().unwrap_or("see the regime")
+            capitalise(&why)
         ));
+        o.prohibit(format!("Do not export: the authority must refuse the authorisation required by {} on these facts.", act(ctx, r)));
     } else {
         o.raise(Decision::LicenceRequired, AuthorisationKind::Individual);
         o.reason(format!(
@@ -176,16 +262,19 @@ fn authorisation(ctx: &Ctx<'_>, r: &Regime, place: &str, why_item: &str, o: &mut
             r.title, r.cite.provision
         ));
         o.condition(format!(
-            "Obtain the prior authorisation required by {} {} from {}.{}",
-            ctx.law.act_name(&r.cite.act),
-            r.cite.provision,
+            "Obtain the prior authorisation required by {} from {}. The authority must refuse if {}.",
+            act(ctx, r),
             ctx.authority(),
-            r.refusal
-                .as_deref()
-                .map(|t| format!(" The authority must refuse if {}", t.trim_end_matches('.')))
-                .map(|s| s + ".")
-                .unwrap_or_default()
+            refusal.trim_end_matches('.')
         ));
     }
     unverified(o, r);
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }

@@ -188,6 +188,8 @@ pub fn technical_assistance(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
     let aware = art4_aware(ctx);
     if item.is_listed() {
         cite_entries(ctx, item, o);
+        o.reason("Any technology passed on in the assistance (drawings, source code, training material, even orally over the phone) is itself an export when it goes outside the Union: assess it as an electronic_transmission too (Art. 2(2)(d)).");
+        o.condition("Check the technology handed over during the assistance as an export of its own (Art. 2(2)(d)); a general authorisation such as EU001 carries its own duties.");
         if let Some((provision, why)) = &exemption {
             ctx.rule(o, rules::ART_8_3);
             Ctx::cite(o, "2021/821", provision);
@@ -211,7 +213,6 @@ pub fn technical_assistance(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
         } else {
             ctx.rule(o, rules::ART_8_1);
             o.reason("Technical assistance for Annex I items needs an authorisation only when the provider is informed or aware of a use of Art. 4(1); none is declared (Art. 8(1)-(2)).");
-            o.reason("Sending technology itself (drawings, source code, training material) electronically is an export: assess it as an electronic_transmission too (Art. 2(2)(d)).");
         }
     } else {
         ctx.rule(o, rules::ART_8_1);

@@ -2,7 +2,7 @@
 //! The conditions are data (`law/annex-ii.toml`); this module only interprets them.
 
 use super::Ctx;
-use super::input::{Item, ItemKind};
+use super::input::{Item, ItemKind, PartyRole};
 use crate::law::{ControlCode, Group, Ugea};
 
 /// Why a UGEA cannot be used (first reason found), or `Ok` when it can.
@@ -27,6 +27,32 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
             op.destination
         ));
     }
+    // Every recipient counts, not only the country of destination: a general authorisation
+    // covers exports to its destinations, and an end user elsewhere means a (re-)export there.
+    for p in &op.parties {
+        let recipient = matches!(
+            p.role,
+            PartyRole::Consignee
+                | PartyRole::EndUser
+                | PartyRole::IntermediateConsignee
+                | PartyRole::Distributor
+                | PartyRole::Reseller
+                | PartyRole::Subsidiary
+        );
+        if !recipient || law.in_group("eu", &p.country) {
+            continue;
+        }
+        let outside = (!u.destinations.is_empty() && !u.destinations.contains(&p.country))
+            || u.destinations_except.contains(&p.country);
+        if outside {
+            return Err(format!(
+                "the {} `{}` is in {}, which is not one of its destinations",
+                p.role.as_str().replace('_', " "),
+                p.name,
+                p.country
+            ));
+        }
+    }
     for code in &item.entries {
         item_covered(ctx, u, item, code)?;
     }
@@ -45,6 +71,15 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
             "not usable for a {} end user",
             t.as_str().replace('_', " ")
         ));
+    }
+    if !u.barred_end_user_types.is_empty() {
+        let found = super::red_flags::security_indicators(ctx);
+        if !found.is_empty() {
+            return Err(format!(
+                "not usable for military, police, intelligence or security end uses, and the end use or a party's name suggests one ({}); clear this first",
+                found.join(", ")
+            ));
+        }
     }
     for f in &u.required_facts {
         if !op.fact(&f.fact) {
@@ -79,7 +114,6 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
             Some(_) => {}
         }
     }
-    let _ = law;
     Ok(())
 }
 
@@ -133,6 +167,21 @@ fn item_covered(ctx: &Ctx<'_>, u: &Ugea, item: &Item, code: &ControlCode) -> Res
         }) {
             return Err(format!("excludes software and technology related to {x}"));
         }
+        let could_relate = u
+            .exclude_related_to
+            .iter()
+            .any(|x| x.category() == code.category() && x.is_cat5_part2() == code.is_cat5_part2());
+        if item.relates_to.is_empty() && could_relate && !item.cyber_surveillance {
+            let list: Vec<&str> = u
+                .exclude_related_to
+                .iter()
+                .map(ControlCode::as_str)
+                .collect();
+            return Err(format!(
+                "excludes software and technology related to {}; {code} may relate to one of them and the item does not say which equipment it relates to (items[].relates_to)",
+                list.join(", ")
+            ));
+        }
         if item.relates_to.is_empty() && item.cyber_surveillance && item.kind != ItemKind::Hardware
         {
             let list: Vec<&str> = u
@@ -143,6 +192,15 @@ fn item_covered(ctx: &Ctx<'_>, u: &Ugea, item: &Item, code: &ControlCode) -> Res
             return Err(format!(
                 "excludes software and technology related to {}; this cyber-surveillance item does not say which equipment it relates to (items[].relates_to), so it is treated as related",
                 list.join(", ")
+            ));
+        }
+    }
+    for ic in &u.item_conditions {
+        if (ic.code.covers(code) || code.covers(&ic.code)) && !ctx.op.fact(&ic.fact) {
+            return Err(format!(
+                "{} (facts.{} is not true)",
+                ic.text.trim_end_matches('.'),
+                ic.fact
             ));
         }
     }

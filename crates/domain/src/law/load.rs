@@ -720,6 +720,33 @@ impl Loader {
                 .iter()
                 .filter_map(|c| self.known_code(&file, &at, c))
                 .collect();
+            let mut item_conditions = Vec::new();
+            for ic in &u.item_conditions {
+                if !crate::assess::input::OPERATION_FACTS.contains(&ic.fact.as_str()) {
+                    self.problem(
+                        &file,
+                        &at,
+                        format!(
+                            "operation fact `{}` is not one the assessment reads",
+                            ic.fact
+                        ),
+                    );
+                }
+                if let Some(code) = self.known_code(&file, &at, &ic.code) {
+                    item_conditions.push(super::model::ItemCondition {
+                        code,
+                        fact: ic.fact.clone(),
+                        text: ic.text.clone(),
+                    });
+                }
+            }
+            let unverified_groups = u
+                .destinations
+                .iter()
+                .chain(u.destinations_except.iter())
+                .filter(|g| self.groups.get(*g).is_some_and(|g| !g.verified))
+                .cloned()
+                .collect();
             let item_groups = self.groups_of(&file, &at, &u.item_groups);
             let exclude_groups = self.groups_of(&file, &at, &u.exclude_groups);
             let destinations = self.destinations(&file, &at, &u.destinations);
@@ -796,6 +823,8 @@ impl Loader {
                 exclude_section_i: u.exclude_section_i,
                 exclude_related_to,
                 related_only_to,
+                item_conditions,
+                unverified_groups,
                 destinations,
                 destinations_except,
                 barred_concerns,
@@ -851,11 +880,12 @@ impl Loader {
             let kind = match r.kind.as_str() {
                 "ban" => RegimeKind::Ban,
                 "authorisation" => RegimeKind::Authorisation,
+                "review" => RegimeKind::Review,
                 other => {
                     self.problem(
                         &file,
                         &at,
-                        format!("kind `{other}` (expected ban or authorisation)"),
+                        format!("kind `{other}` (expected ban, authorisation or review)"),
                     );
                     RegimeKind::Ban
                 }
@@ -878,6 +908,9 @@ impl Loader {
                 .filter_map(|c| self.known_code(&file, &at, c))
                 .collect();
             let end_user_types = self.end_user_types(&file, &at, &r.end_user_types);
+            let refuse_for_end_user_types =
+                self.end_user_types(&file, &at, &r.refuse_for_end_user_types);
+            let review_end_user_types = self.end_user_types(&file, &at, &r.review_end_user_types);
             let operation_types = self.operation_types(&file, &at, &r.operation_types);
             let act_from = self
                 .acts
@@ -903,6 +936,8 @@ impl Loader {
                 scope,
                 indicative_entries,
                 end_user_types,
+                refuse_for_end_user_types,
+                review_end_user_types,
                 operation_types,
                 cite,
                 summary: r.summary,

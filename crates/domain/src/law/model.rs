@@ -397,6 +397,17 @@ impl EndUserType {
     }
 }
 
+/// A code that a UGEA covers only when an operation fact holds.
+#[derive(Debug, Clone)]
+pub struct ItemCondition {
+    /// The code (and its sub-items).
+    pub code: ControlCode,
+    /// Operation fact id.
+    pub fact: String,
+    /// Own-words condition.
+    pub text: String,
+}
+
 /// A fact that must hold (or must not hold) for a UGEA to be usable.
 #[derive(Debug, Clone)]
 pub struct FactCondition {
@@ -454,6 +465,10 @@ pub struct Ugea {
     pub exclude_related_to: Vec<ControlCode>,
     /// Software and technology are covered only when related to these entries (empty = any).
     pub related_only_to: Vec<ControlCode>,
+    /// Codes covered only when an operation fact holds.
+    pub item_conditions: Vec<ItemCondition>,
+    /// Country groups consulted for destinations that are not verified (their ids).
+    pub unverified_groups: Vec<String>,
     /// Destinations (ISO codes, groups expanded); empty = all.
     pub destinations: BTreeSet<String>,
     /// Destinations excluded.
@@ -550,6 +565,8 @@ pub enum RegimeKind {
     Ban,
     /// The export needs the regime's prior authorisation.
     Authorisation,
+    /// The regime may reach the operation but Vigil does not encode enough of it: hold for review.
+    Review,
 }
 
 /// Items a sanctions regime reaches.
@@ -593,6 +610,10 @@ pub struct Regime {
     pub indicative_entries: Vec<ControlCode>,
     /// Only for these end-user types (empty = all).
     pub end_user_types: Vec<EndUserType>,
+    /// Authorisation regimes: the authority must refuse for these end-user types.
+    pub refuse_for_end_user_types: Vec<EndUserType>,
+    /// These end-user types need a person's review (e.g. a police body that may be one the ban names).
+    pub review_end_user_types: Vec<EndUserType>,
     /// Operation types reached.
     pub operation_types: BTreeSet<OperationType>,
     /// Where it is written.

@@ -200,6 +200,8 @@ pub struct RawUgea {
     #[serde(default)]
     pub related_only_to: Vec<String>,
     #[serde(default)]
+    pub item_conditions: Vec<RawItemCondition>,
+    #[serde(default)]
     pub destinations: Vec<String>,
     #[serde(default)]
     pub destinations_except: Vec<String>,
@@ -215,6 +217,14 @@ pub struct RawUgea {
     pub max_return_days: Option<u32>,
     #[serde(default)]
     pub duties: Vec<RawDuty>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawItemCondition {
+    pub code: String,
+    pub fact: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -334,6 +344,10 @@ pub struct RawRegime {
     pub indicative_entries: Vec<String>,
     #[serde(default)]
     pub end_user_types: Vec<String>,
+    #[serde(default)]
+    pub refuse_for_end_user_types: Vec<String>,
+    #[serde(default)]
+    pub review_end_user_types: Vec<String>,
     pub operation_types: Vec<String>,
     pub cite: RawCite,
     pub summary: String,

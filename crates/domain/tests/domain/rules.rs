@@ -109,6 +109,7 @@ fn annex_ii_section_h_eu008_bars_government_security_end_users() {
     // Expected citation: Regulation (EU) 2021/821 Art. 3(1); EU008 barred for security end use.
     let civil = run(&op(|v| {
         listed(v, "software", "5D002.c.1");
+        v["items"][0]["relates_to"] = json!(["5A002.a.2"]);
         v["destination"] = json!("BR");
         v["parties"][0]["country"] = json!("BR");
         v["facts"] = json!({"published_crypto_standards": true});
@@ -117,6 +118,7 @@ fn annex_ii_section_h_eu008_bars_government_security_end_users() {
     assert_cites(&civil, "2021/821", "Annex II Section H");
     let police = run(&op(|v| {
         listed(v, "software", "5D002.c.1");
+        v["items"][0]["relates_to"] = json!(["5A002.a.2"]);
         v["destination"] = json!("BR");
         v["parties"][0]["country"] = json!("BR");
         v["end_user_type"] = json!("government_security");
@@ -217,13 +219,41 @@ fn art_5_2_aware_from_due_diligence_means_notify_and_wait() {
 }
 
 #[test]
-fn art_5_does_not_reach_items_that_are_not_cyber_surveillance_items() {
-    // Expected citation: Regulation (EU) 2021/821 Art. 3(2) (no catch-all applies).
+fn art_5_aware_on_an_item_not_marked_cyber_surveillance_is_held_for_classification() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 2(20).
     let a = run(&op(|v| {
         v["facts"] = json!({"aware": ["internal_repression"]})
     }));
+    assert_eq!(a.decision, Decision::Hold);
+    assert_cites(&a, "2021/821", "Art. 2(20)");
+}
+
+#[test]
+fn art_5_1_the_authoritys_information_prevails_over_the_exporters_classification() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 5(1).
+    let a = run(&op(|v| {
+        v["facts"] = json!({"informed": ["internal_repression"]})
+    }));
+    assert_eq!(a.decision, Decision::LicenceRequired);
+    assert_cites(&a, "2021/821", "Art. 5(1)");
+}
+
+#[test]
+fn art_4_1_b_needs_an_embargoed_destination_for_awareness() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 4(1)(b).
+    let a = run(&op(|v| {
+        v["destination"] = json!("CA");
+        v["parties"][0]["country"] = json!("CA");
+        v["facts"] = json!({"aware": ["military_embargo"]});
+    }));
     assert_eq!(a.decision, Decision::NoLicenceRequired);
-    assert_cites(&a, "2021/821", "Art. 3(2)");
+    assert_cites(&a, "2021/821", "Art. 4(1)(b)");
+    let b = run(&op(|v| {
+        v["destination"] = json!("RU");
+        v["parties"][0]["country"] = json!("RU");
+        v["facts"] = json!({"aware": ["military_embargo"]});
+    }));
+    assert!(b.decision >= Decision::NotifyAuthority);
 }
 
 #[test]
@@ -473,7 +503,10 @@ fn reg_401_2013_art_3a_myanmar_bans_listed_items_for_military_end_users() {
         v["destination"] = json!("MM");
         v["parties"][0]["country"] = json!("MM");
     }));
-    assert_eq!(civil.decision, Decision::LicenceRequired);
+    // Outside the ban, the monitoring-equipment regime (Art. 3b) still asks for a check of the
+    // item against its annex, which Vigil does not encode.
+    assert_eq!(civil.decision, Decision::Hold);
+    assert_cites(&civil, "401/2013", "Art. 3b");
 }
 
 #[test]
@@ -600,4 +633,204 @@ fn screening_never_relaxes_a_prohibition() {
     }));
     vigil_domain::apply_screening(&mut a, vec![hit(0.99, false)], 0.80);
     assert_eq!(a.decision, Decision::Prohibited);
+}
+
+// --- Findings of the legal review (2026-11-25) ----------------------------------------------
+
+#[test]
+fn annex_ii_section_a_eu001_counts_the_end_users_country_not_only_the_destination() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 3(1); EU001 refused for an end user in CN.
+    let a = run(&op(|v| {
+        listed(v, "hardware", "5A002.a.2");
+        v["parties"] = json!([{"role": "consignee", "name": "Forwarder", "country": "US"}, {"role": "end_user", "name": "Buyer", "country": "CN"}]);
+    }));
+    assert_eq!(a.decision, Decision::LicenceRequired);
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("EU001") && r.contains("CN")),
+        "{:#?}",
+        a.reasons
+    );
+}
+
+#[test]
+fn annex_ii_section_h_a_security_end_use_in_the_text_bars_eu008() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 3(1); EU008 barred (security end use).
+    let a = run(&op(|v| {
+        listed(v, "hardware", "5A002.a.2");
+        v["destination"] = json!("BR");
+        v["parties"][0]["country"] = json!("BR");
+        v["end_use"] =
+            json!("Encrypted network for the Brazilian Army, installed by our integrator");
+        v["facts"] = json!({"published_crypto_standards": true});
+    }));
+    assert_eq!(a.decision, Decision::LicenceRequired);
+    assert!(
+        a.red_flags
+            .iter()
+            .any(|f| f.code == "security_end_use_indicated")
+    );
+}
+
+#[test]
+fn annex_ii_section_h_eu008_covers_only_software_for_5a002_a2_and_a3_items() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 3(1); EU008 does not cover 5A002.a.1 software.
+    let a = run(&op(|v| {
+        listed(v, "software", "5D002.c.1");
+        v["items"][0]["relates_to"] = json!(["5A002.a.1"]);
+        v["destination"] = json!("BR");
+        v["parties"][0]["country"] = json!("BR");
+        v["facts"] = json!({"published_crypto_standards": true});
+    }));
+    assert_eq!(a.decision, Decision::LicenceRequired);
+    assert_cites(&a, "2021/821", "Art. 3(1)");
+}
+
+#[test]
+fn annex_ii_section_e_eu005_covers_5e001a_only_for_installation_and_maintenance() {
+    // Expected citation: Regulation (EU) 2021/821 Annex II Section E (when the condition holds).
+    let tech = |facts: serde_json::Value| {
+        run(&op(|v| {
+            listed(v, "technology", "5E001.a");
+            v["items"][0]["relates_to"] = json!(["5A001.c"]);
+            v["type"] = json!("electronic_transmission");
+            v["destination"] = json!("CN");
+            v["parties"][0]["country"] = json!("CN");
+            v["facts"] = facts;
+        }))
+    };
+    assert_eq!(tech(json!({})).decision, Decision::LicenceRequired);
+    let ok = tech(json!({"installation_maintenance_technology_same_end_user": true}));
+    assert_eq!(ok.authorisation.kind, "EU005");
+    assert_cites(&ok, "2021/821", "Annex II Section E");
+}
+
+#[test]
+fn annex_ii_section_g_eu007_asks_what_broad_technology_relates_to() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 3(1); EU007 refused without relates_to.
+    let a = run(&op(|v| {
+        listed(v, "technology", "5E001.a");
+        v["type"] = json!("electronic_transmission");
+        v["destination"] = json!("IN");
+        v["parties"] = json!([{"role": "subsidiary", "name": "X India", "country": "IN"}]);
+        v["facts"] = json!({"intra_group": true, "commercial_product_development": true});
+    }));
+    assert_eq!(a.decision, Decision::LicenceRequired);
+    assert!(
+        a.reasons.iter().any(|r| r.contains("relates_to")),
+        "{:#?}",
+        a.reasons
+    );
+}
+
+#[test]
+fn annex_ii_section_c_eu003_needs_the_original_end_user() {
+    // Expected citation: Regulation (EU) 2021/821 Annex II Section C (when it applies).
+    let repair = |original: bool| {
+        run(&op(|v| {
+            listed(v, "hardware", "5A002.a.2");
+            v["destination"] = json!("CN");
+            v["parties"][0]["country"] = json!("CN");
+            v["facts"] = json!({"repair_or_replacement": true, "original_export_authorised": true, "original_end_user": original});
+        }))
+    };
+    assert_eq!(repair(false).decision, Decision::LicenceRequired);
+    let ok = repair(true);
+    assert_eq!(ok.authorisation.kind, "EU003");
+    assert_cites(&ok, "2021/821", "Annex II Section C");
+}
+
+#[test]
+fn reg_359_2011_art_1b_a_state_security_end_user_must_be_refused() {
+    // Expected citation: Council Regulation (EU) No 359/2011 Art. 1b.
+    let a = run(&op(|v| {
+        listed(v, "hardware", "5A001.j");
+        v["items"][0]["cyber_surveillance"] = json!(true);
+        v["destination"] = json!("IR");
+        v["parties"][0]["country"] = json!("IR");
+        v["end_user_type"] = json!("government_security");
+    }));
+    assert_eq!(a.decision, Decision::Prohibited);
+    assert_cites(&a, "359/2011", "Art. 1b");
+}
+
+#[test]
+fn reg_359_2011_art_1b_items_outside_the_mapped_entries_are_held() {
+    // Expected citation: Council Regulation (EU) No 359/2011 Art. 1b.
+    let a = run(&op(|v| {
+        v["destination"] = json!("IR");
+        v["parties"][0]["country"] = json!("IR");
+    }));
+    assert_eq!(a.decision, Decision::Hold);
+    assert!(a.reasons.iter().any(|r| r.contains("[UNVERIFIED]")));
+}
+
+#[test]
+fn reg_765_2006_art_1e_services_for_listed_items_are_held() {
+    // Expected citation: Council Regulation (EC) No 765/2006 Art. 1e.
+    let a = run(&op(|v| {
+        listed(v, "hardware", "5A002.a.2");
+        v["type"] = json!("technical_assistance");
+        v["destination"] = json!("BY");
+        v["parties"][0]["country"] = json!("BY");
+    }));
+    assert_eq!(a.decision, Decision::Hold);
+    assert_cites(&a, "765/2006", "Art. 1e");
+}
+
+#[test]
+fn reg_833_2014_art_2_3_exception_for_a_state_security_end_user_is_held() {
+    // Expected citation: Council Regulation (EU) No 833/2014 Art. 2(3)(d).
+    let a = run(&op(|v| {
+        listed(v, "software", "5D002.c.1");
+        v["type"] = json!("electronic_transmission");
+        v["destination"] = json!("RU");
+        v["parties"][0]["country"] = json!("RU");
+        v["end_user_type"] = json!("government_security");
+        v["facts"] = json!({"sanctions_exception": "software_updates"});
+    }));
+    assert_eq!(a.decision, Decision::Hold);
+    assert_cites(&a, "833/2014", "Art. 2(3)(d)");
+}
+
+#[test]
+fn a_prohibited_operation_carries_no_licence_application() {
+    // Expected citation: Council Regulation (EU) No 833/2014 Art. 2(1).
+    let a = run(&op(|v| {
+        listed(v, "hardware", "5A001.j");
+        v["destination"] = json!("RU");
+        v["parties"][0]["country"] = json!("RU");
+    }));
+    assert_eq!(a.decision, Decision::Prohibited);
+    assert!(
+        a.authorisation
+            .conditions
+            .iter()
+            .all(|c| !c.contains("Apply to")),
+        "{:#?}",
+        a.authorisation.conditions
+    );
+    assert!(
+        a.authorisation
+            .conditions
+            .iter()
+            .any(|c| c.contains("Do not export"))
+    );
+}
+
+#[test]
+fn art_8_3_a_exempt_assistance_still_points_at_the_technology_export() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 8(3)(a).
+    let a = run(&op(|v| {
+        listed(v, "software", "4D004");
+        v["type"] = json!("technical_assistance");
+        v["destination"] = json!("JP");
+    }));
+    assert_cites(&a, "2021/821", "Art. 8(3)(a)");
+    assert!(
+        a.reasons.iter().any(|r| r.contains("Art. 2(2)(d)")),
+        "{:#?}",
+        a.reasons
+    );
 }
