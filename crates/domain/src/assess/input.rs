@@ -36,6 +36,7 @@ pub const OPERATION_FACTS: &[&str] = &[
 
 /// A bad field of the input: where (JSON path) and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// JSON path, e.g. `items[0].entries[1]`.
     pub path: String,
@@ -60,6 +61,7 @@ pub struct InputError {
 /// The exporter (or broker, technical-assistance provider).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExporterInput {
     /// Name.
     pub name: String,
@@ -70,6 +72,7 @@ pub struct ExporterInput {
 /// Item kinds of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ItemKind {
     /// Goods.
     Hardware,
@@ -82,6 +85,7 @@ pub enum ItemKind {
 /// An item of the operation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemInput {
     /// The exporter's id for the item.
     pub id: String,
@@ -104,6 +108,7 @@ pub struct ItemInput {
 /// Party roles of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PartyRole {
     /// Consignee.
     Consignee,
@@ -140,6 +145,7 @@ impl PartyRole {
 /// A party of the operation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartyInput {
     /// Role.
     pub role: PartyRole,
@@ -153,6 +159,7 @@ pub struct PartyInput {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(clippy::struct_excessive_bools)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FactsInput {
     /// Concerns the competent authority has informed the exporter of.
     #[serde(default)]
@@ -240,6 +247,7 @@ pub struct FactsInput {
 /// The OPERATION of the assessment contract, as deserialised.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OperationInput {
     /// The exporter's reference.
     #[serde(default)]

@@ -29,6 +29,7 @@ pub use outcome::{AuthorisationKind, Decision};
 
 /// A citation as printed: the act's short name (which contains its number) and the provision.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CitationOut {
     /// `Regulation (EU) 2021/821`.
     pub act: String,
@@ -38,6 +39,7 @@ pub struct CitationOut {
 
 /// The authorisation the decision rests on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthorisationOut {
     /// `EU001`…`EU008`, `individual`, `global` or `none`.
     pub kind: String,
@@ -47,6 +49,7 @@ pub struct AuthorisationOut {
 
 /// The decision for one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemDecision {
     /// The item's id.
     pub id: String,
@@ -62,6 +65,7 @@ pub struct ItemDecision {
 
 /// A red flag found.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedFlagOut {
     /// Code (see `law/red-flags.toml`).
     pub code: String,
@@ -72,6 +76,7 @@ pub struct RedFlagOut {
 /// Overall risk of the operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Risk {
     /// Nothing found.
     Low,
@@ -83,6 +88,7 @@ pub enum Risk {
 
 /// The assessment of one operation (the contract's output).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assessment {
     /// The operation's reference.
     pub reference: Option<String>,
@@ -114,6 +120,7 @@ pub struct Assessment {
 /// A screening hit on one party of the operation, as the assessment records it. Produced by the
 /// screening engine (a separate crate); the domain only decides what a hit means.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningHit {
     /// The party's role (`end_user` …).
     pub role: String,

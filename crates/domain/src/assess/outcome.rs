@@ -10,6 +10,7 @@ use crate::law::Cite;
 /// take the most restrictive over items).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Decision {
     /// No authorisation is needed.
     NoLicenceRequired,

@@ -45,6 +45,12 @@ impl EntryIndex {
                 if let Some(p) = entries.get(a) {
                     text.push_str(&p.title);
                     text.push_str(". ");
+                    // The family's trade terms describe its sub-items too (a "VPN" is under
+                    // 5A002 and under whichever 5A002.a item fits); once, so own words decide.
+                    for v in &p.vocabulary {
+                        text.push_str(v);
+                        text.push_str(". ");
+                    }
                 }
             }
             text.push_str(&e.title);

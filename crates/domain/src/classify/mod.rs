@@ -20,6 +20,7 @@ use crate::text::{fold, phrases_in};
 /// A fact's value in a product sheet.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FactValue {
     /// Yes / no.
     Bool(bool),
@@ -32,6 +33,7 @@ pub enum FactValue {
 /// The ITEM input of the classification contract.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemSheet {
     /// The product in the vendor's words.
     pub description: String,
@@ -46,6 +48,7 @@ pub struct ItemSheet {
 /// Met / not met / unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Tri {
     /// Met.
     Met,
@@ -57,6 +60,7 @@ pub enum Tri {
 
 /// The Art. 2(20) reading, criterion by criterion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Art220 {
     /// Specially designed (for surveillance).
     pub specially_designed: Tri,
@@ -68,6 +72,7 @@ pub struct Art220 {
 
 /// A candidate entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     /// Annex I code.
     pub entry: String,
@@ -83,6 +88,7 @@ pub struct Candidate {
 
 /// An entry ruled out by the facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RuledOut {
     /// Annex I code.
     pub entry: String,
@@ -92,6 +98,7 @@ pub struct RuledOut {
 
 /// A question whose answer would settle the classification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Question {
     /// The fact id to answer in `facts`.
     pub fact: String,
@@ -101,6 +108,7 @@ pub struct Question {
 
 /// The classification (the contract's output, plus `ruled_out` and `art_2_20_reasons`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Classification {
     /// Candidates, best first.
     pub candidates: Vec<Candidate>,
@@ -126,6 +134,21 @@ pub const MIN_SCORE: f64 = 0.15;
 /// with no trade term found, it takes a BM25 score of about 12.5 (half of [`BM25_FULL`]'s share)
 /// to pass. Measured on the examples: unrelated products top out at 8–12, real matches at 14–40.
 pub const MIN_ABSOLUTE: f64 = 0.25;
+/// Share of an entry's score carried to the related entries of the product's kind (a software
+/// product matching 5A001.j text points at 5D001 software for it); below 1 so direct evidence wins.
+const CROSS_KIND_CARRY: f64 = 0.6;
+/// Score from which the best candidate, if a listed cyber-surveillance entry, is taken to answer
+/// the Art. 2(20) elements the description leaves open.
+const STRONG_CYBER_SCORE: f64 = 0.7;
+/// A heading (an entry with sub-items) ranks below its sub-items at equal evidence: its text
+/// gathers their words, and the sub-item is the answer a lawyer needs.
+const HEADING_FACTOR: f64 = 0.85;
+/// "Software (technology) for the development, production or use of …" entries rank below the
+/// entry for the product itself at equal evidence.
+const FOR_ENTRY_FACTOR: f64 = 0.95;
+/// An entry whose note the description suggests applies (e.g. QoS for 5A001.j) is demoted by
+/// this factor until the fact is answered.
+const SUGGESTED_RELEASE_FACTOR: f64 = 0.35;
 /// The BM25 score that counts as full text similarity (examples' true matches score 15–40).
 const BM25_FULL: f64 = 30.0;
 /// At most this many candidates are shown.
@@ -193,6 +216,12 @@ fn criterion(sheet: &ItemSheet, fact: &str, test: &Test) -> Option<bool> {
         (Test::Compare { op, value, .. }, FactValue::Number(n)) => Some(op.holds(*n, *value)),
         _ => None,
     }
+}
+
+/// True when the description contains a word the fact lists as suggesting it is true.
+fn suggests(law: &Law, folded: &str, fact: &str) -> bool {
+    law.fact(fact)
+        .is_some_and(|f| !f.indicators.is_empty() && !phrases_in(folded, &f.indicators).is_empty())
 }
 
 fn wanted_groups(kind: Option<ItemKind>) -> &'static [Group] {
@@ -352,7 +381,7 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
                         score: 0.0,
                         why: Vec::new(),
                     });
-                    let carried = score * 0.9;
+                    let carried = score * CROSS_KIND_CARRY;
                     if carried > entry.score {
                         entry.score = carried;
                     }
@@ -374,6 +403,8 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
     }
 
     // 3. Facts narrow.
+    let parents: std::collections::BTreeSet<ControlCode> =
+        law.entries().filter_map(|e| e.code.parent()).collect();
     let mut ruled_out = Vec::new();
     let mut kept = Vec::new();
     for (code, mut s) in scored {
@@ -417,6 +448,32 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
         }
         for t in &met {
             s.why.push(format!("criterion met: {t}"));
+        }
+        if let Some(r) = chain
+            .iter()
+            .flat_map(|e| e.releases.iter())
+            .find(|r| !sheet.facts.contains_key(&r.fact) && suggests(law, &folded, &r.fact))
+        {
+            s.score *= SUGGESTED_RELEASE_FACTOR;
+            s.why.push(format!(
+                "the description suggests a note that takes it out: {} ({}); answer facts.{}",
+                r.text, r.provision, r.fact
+            ));
+        }
+        for cr in chain.iter().flat_map(|e| e.criteria.iter()) {
+            if !sheet.facts.contains_key(&cr.fact) && suggests(law, &folded, &cr.fact) {
+                s.score += 0.05;
+                s.why.push(format!("the description suggests: {}", cr.text));
+            }
+        }
+        if parents.contains(&code) {
+            s.score *= HEADING_FACTOR;
+        }
+        if matches!(code.group(), Group::Software | Group::Technology)
+            && (s.entry.title.starts_with("Software for")
+                || s.entry.title.starts_with("Technology for"))
+        {
+            s.score *= FOR_ENTRY_FACTOR;
         }
         if any_criteria && all_met {
             s.score = s.score * 1.5 + 0.3;
@@ -476,6 +533,13 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
 
     // 5. Art. 2(20).
     let top_cyber = candidates.first().is_some_and(|c| is_cyber(law, c.entry));
+    // A strong match on a listed cyber-surveillance entry (IMSI catchers, intrusion software,
+    // IP surveillance …) answers the definition by the entry's own terms, unless the
+    // description or the facts say otherwise.
+    let strong_cyber = candidates
+        .first()
+        .filter(|c| c.score >= STRONG_CYBER_SCORE && is_cyber(law, c.entry))
+        .map(|c| c.entry.code.to_string());
     let mut reasons = Vec::new();
     let mut reading = |id: &str| -> Tri {
         let Some(c) = law.art_2_20().iter().find(|c| c.id == id) else {
@@ -509,6 +573,12 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
                         c.fact
                     ));
                     Tri::Met
+                } else if let Some(code) = &strong_cyber {
+                    reasons.push(format!(
+                        "{}: met, inferred from the classification as {code}, a listed cyber-surveillance entry; confirm with facts.{}",
+                        c.text, c.fact
+                    ));
+                    Tri::Met
                 } else {
                     Tri::Unknown
                 }
@@ -529,7 +599,12 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
         "no"
     } else if all.iter().all(|t| *t == Tri::Met) {
         "yes"
-    } else if all.contains(&Tri::Met) || top_cyber {
+    } else if art.specially_designed == Tri::Met
+        || art.covert_surveillance_of_natural_persons == Tri::Met
+        || top_cyber
+    {
+        // Data from ICT systems alone is true of almost any software: it does not make a
+        // product a possible cyber-surveillance item.
         "possible"
     } else {
         "no"

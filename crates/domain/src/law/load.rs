@@ -274,6 +274,7 @@ impl Loader {
                                 unit: fact.unit,
                                 question: fact.question,
                                 question_fr: fact.question_fr,
+                                indicators: fact.indicators,
                             },
                         );
                     }

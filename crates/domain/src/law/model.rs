@@ -89,6 +89,9 @@ pub struct FactDef {
     pub question: String,
     /// The question in French.
     pub question_fr: Option<String>,
+    /// Words in a product description that suggest the fact is true (boolean facts only);
+    /// classification treats them as a hint to confirm, never as an answer.
+    pub indicators: Vec<String>,
 }
 
 /// How a criterion tests its fact.
@@ -243,6 +246,7 @@ pub struct Term {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OperationType {
     /// Permanent export (Art. 2(2)(a)).
     Export,
@@ -314,6 +318,7 @@ impl OperationType {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Concern {
     /// Art. 4(1)(a): weapons of mass destruction and their delivery.
     Wmd,
@@ -356,6 +361,7 @@ impl Concern {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EndUserType {
     /// A business.
     Commercial,

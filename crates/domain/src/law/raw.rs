@@ -61,6 +61,8 @@ pub struct RawFact {
     pub question: String,
     #[serde(default)]
     pub question_fr: Option<String>,
+    #[serde(default)]
+    pub indicators: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -77,17 +77,18 @@ fn every_example_operation_gives_its_documented_decision() {
 #[test]
 fn every_example_item_ranks_its_entry_first() {
     let expected = [
-        ("imsi-catcher", Some("5A001.f.2"), "possible"),
-        ("lawful-interception-probe", Some("5A001.j"), "possible"),
+        ("imsi-catcher", Some("5A001.f.2"), "yes"),
+        ("lawful-interception-probe", Some("5A001.j"), "yes"),
         ("exploit-framework", Some("4D004"), "yes"),
-        ("mobile-forensics", Some("5D002.c.3.b"), "possible"),
-        ("password-recovery", Some("5D002.c.3.a"), "possible"),
-        ("vpn-client", Some("5D002.a.1"), "no"),
+        ("mobile-forensics", Some("5D002.c.3.b"), "yes"),
+        ("password-recovery", Some("5D002.c.3.a"), "yes"),
+        ("vpn-client", Some("5D002.c.1"), "no"),
         ("reconnaissance-faciale", None, "yes"),
-        ("monitoring-centre", Some("5D001.e"), "possible"),
+        ("monitoring-centre", Some("5D001.e"), "yes"),
         ("accounting-saas", None, "no"),
         ("qos-dpi", None, "no"),
     ];
+    let mut wrong = Vec::new();
     for (name, top, cyber) in expected {
         let text = std::fs::read_to_string(examples("items").join(format!("{name}.json"))).unwrap();
         let sheet = parse_item_json(&text).unwrap();
@@ -105,12 +106,14 @@ fn every_example_item_ranks_its_entry_first() {
                 c.candidates
             ),
         }
-        assert_eq!(
-            c.cyber_surveillance, cyber,
-            "{name}: {:#?}",
-            c.art_2_20_reasons
-        );
+        if c.cyber_surveillance != cyber {
+            wrong.push(format!(
+                "{name}: Art. 2(20) {} (expected {cyber})",
+                c.cyber_surveillance
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
+mod classify_eval;
 mod examples;
 mod law_data;
 mod properties;
