@@ -4,7 +4,10 @@
 //! failures.
 
 mod law_cmd;
+mod lists_cmd;
 mod render;
+mod screen_cmd;
+mod serve_cmd;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -19,8 +22,9 @@ use vigil_domain::assess::InputError;
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, about, long_about = None)]
 struct Cli {
-    /// Database holding imported sanctions lists (SQLite file or postgres:// URL). Party
-    /// screening is not wired into `assess` yet, so this is accepted and not read.
+    /// Database holding imported sanctions lists: sqlite://PATH (default sqlite://vigil.db), a
+    /// file path, or postgres://… `assess` screens its parties when this is given or vigil.db
+    /// exists here.
     #[arg(long, global = true, env = "VIGIL_DB", value_name = "URL")]
     db: Option<String>,
 
@@ -50,6 +54,15 @@ enum Command {
         /// The operation (see README: the contract).
         file: PathBuf,
     },
+    /// Import sanctions lists and see which versions are served.
+    Lists {
+        #[command(subcommand)]
+        command: lists_cmd::ListsCommand,
+    },
+    /// Screen a party (NAME) or a CSV file of parties (--batch) against the imported lists.
+    Screen(screen_cmd::ScreenArgs),
+    /// Serve the web pages and the JSON API (classify, assess, the law) over HTTP.
+    Serve(serve_cmd::ServeArgs),
     /// Inspect the law Vigil applies.
     Law {
         #[command(subcommand)]
@@ -124,14 +137,35 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Assess { file } => {
             let (name, text) = read_input(&file)?;
             let law = load_law()?;
-            let a = vigil_domain::assess_json(&law, &text, today())
+            let op = vigil_domain::assess::parse_operation_json(&text)
+                .and_then(|input| input.check(&law, today()))
                 .map_err(|e| input_failure(&name, &e))?;
+            let mut a = vigil_domain::assess(&law, &op);
+            let lists = screen_cmd::screen_operation(cli.db.as_deref(), &op, &mut a)?;
             match cli.format {
-                Format::Json => print_json(&a)?,
-                Format::Text => print!("{}", render::assessment(&a)),
+                Format::Json => match &lists {
+                    Some(lists) => {
+                        let mut v =
+                            serde_json::to_value(&a).map_err(|e| Failure::Other(e.into()))?;
+                        v["lists_screened"] = screen_cmd::lists_screened_json(lists);
+                        print_json(&v)?;
+                    }
+                    None => print_json(&a)?,
+                },
+                Format::Text => {
+                    print!("{}", render::assessment(&a));
+                    print!("{}", screen_cmd::lists_screened_text(lists.as_deref()));
+                }
             }
         }
+        Command::Lists { command } => {
+            lists_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
+        Command::Screen(args) => {
+            screen_cmd::run(args, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
         Command::Law { command } => law_cmd::run(command, cli.format == Format::Json)?,
+        Command::Serve(args) => serve_cmd::run(&args)?,
     }
     Ok(())
 }

@@ -10,10 +10,15 @@
 //!   required, notify the authority, Union general authorisation or no licence — with red flags,
 //!   risk, reasons and every provision cited.
 //!
+//! - [`audit`]: the hash-chained audit trail (seal, verify), and [`access`]: roles and what they
+//!   allow, shared by every front end.
+//!
 //! What this crate must never do: read files, the clock, the network or the environment. The law
 //! files come in as text, and dates come in as arguments, so every decision can be reproduced.
 
+pub mod access;
 pub mod assess;
+pub mod audit;
 pub mod classify;
 pub mod law;
 pub mod rules;

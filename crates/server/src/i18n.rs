@@ -1,0 +1,203 @@
+//! French and English: Fluent message catalogues (`locales/*.ftl`, embedded) and the choice of
+//! language for a request: `?lang=` (which also sets a cookie), else the `vigil_lang` cookie, else
+//! `Accept-Language`, else English.
+
+use axum::http::HeaderMap;
+use fluent_bundle::FluentResource;
+use fluent_bundle::concurrent::FluentBundle;
+use unic_langid::LanguageIdentifier;
+
+/// A supported language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// The language tag.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The other language (for the switch link).
+    #[must_use]
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Fr,
+            Lang::Fr => Lang::En,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Lang> {
+        let primary = s.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "fr" => Some(Lang::Fr),
+            _ => None,
+        }
+    }
+
+    /// Chooses the language of a request.
+    #[must_use]
+    pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+        if let Some(l) = query.and_then(Lang::parse) {
+            return l;
+        }
+        let cookie = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|kv| kv.trim().strip_prefix("vigil_lang=").and_then(Lang::parse));
+        if let Some(l) = cookie {
+            return l;
+        }
+        let accept = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        // Highest q first; ties keep header order.
+        let mut prefs: Vec<(f32, usize, Lang)> = accept
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut it = part.split(';');
+                let lang = Lang::parse(it.next()?)?;
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some((q, i, lang))
+            })
+            .collect();
+        prefs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        prefs.first().map_or(Lang::En, |p| p.2)
+    }
+}
+
+/// The message catalogues.
+pub struct Catalog {
+    en: FluentBundle<FluentResource>,
+    fr: FluentBundle<FluentResource>,
+}
+
+/// A catalogue could not be loaded (a bug in the embedded `.ftl` files; a test guards it).
+#[derive(Debug, thiserror::Error)]
+#[error("message catalogue {lang}: {message}")]
+pub struct CatalogError {
+    lang: &'static str,
+    message: String,
+}
+
+fn bundle(lang: &'static str, source: &str) -> Result<FluentBundle<FluentResource>, CatalogError> {
+    let err = |message: String| CatalogError { lang, message };
+    let id: LanguageIdentifier = lang.parse().map_err(|e| err(format!("{e}")))?;
+    let res = FluentResource::try_new(source.to_owned()).map_err(|(_, e)| err(format!("{e:?}")))?;
+    let mut b = FluentBundle::new_concurrent(vec![id]);
+    b.set_use_isolating(false);
+    b.add_resource(res).map_err(|e| err(format!("{e:?}")))?;
+    Ok(b)
+}
+
+impl Catalog {
+    /// Loads the embedded catalogues.
+    ///
+    /// # Errors
+    /// [`CatalogError`] if a catalogue does not parse.
+    pub fn load() -> Result<Catalog, CatalogError> {
+        Ok(Catalog {
+            en: bundle("en", include_str!("../locales/en.ftl"))?,
+            fr: bundle("fr", include_str!("../locales/fr.ftl"))?,
+        })
+    }
+
+    /// The message `key` in `lang`; the key itself when missing (tests check none is).
+    #[must_use]
+    pub fn get(&self, lang: Lang, key: &str) -> String {
+        let b = match lang {
+            Lang::En => &self.en,
+            Lang::Fr => &self.fr,
+        };
+        let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
+            return key.to_owned();
+        };
+        let mut errors = Vec::new();
+        b.format_pattern(pattern, None, &mut errors).into_owned()
+    }
+
+    /// True when `key` exists in both catalogues.
+    #[must_use]
+    pub fn has(&self, key: &str) -> bool {
+        self.en.has_message(key) && self.fr.has_message(key)
+    }
+}
+
+/// The catalogue bound to a language, for templates: `{{ t.get("nav-home") }}`.
+#[derive(Clone, Copy)]
+pub struct Tr<'a> {
+    catalog: &'a Catalog,
+    /// The language.
+    pub lang: Lang,
+}
+
+impl<'a> Tr<'a> {
+    /// Binds a catalogue to a language.
+    #[must_use]
+    pub fn new(catalog: &'a Catalog, lang: Lang) -> Tr<'a> {
+        Tr { catalog, lang }
+    }
+
+    /// The message `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> String {
+        self.catalog.get(self.lang, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn both_catalogues_load_and_have_the_same_keys() {
+        let c = Catalog::load().unwrap();
+        let keys = |src: &str| -> Vec<String> {
+            src.lines()
+                .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_owned()))
+                .filter(|k| !k.is_empty() && !k.starts_with('#'))
+                .collect()
+        };
+        let en = keys(include_str!("../locales/en.ftl"));
+        let fr = keys(include_str!("../locales/fr.ftl"));
+        assert_eq!(
+            en, fr,
+            "en.ftl and fr.ftl must define the same keys in the same order"
+        );
+        for k in &en {
+            assert!(c.has(k), "{k}");
+        }
+        assert_eq!(c.get(Lang::Fr, "nav-home"), "Accueil");
+    }
+
+    #[test]
+    fn negotiation_prefers_query_then_cookie_then_accept_language() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "accept-language",
+            HeaderValue::from_static("de-DE, fr;q=0.8, en;q=0.5"),
+        );
+        assert_eq!(Lang::negotiate(None, &h), Lang::Fr);
+        h.insert("cookie", HeaderValue::from_static("a=b; vigil_lang=en"));
+        assert_eq!(Lang::negotiate(None, &h), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr"), &h), Lang::Fr);
+        assert_eq!(Lang::negotiate(None, &HeaderMap::new()), Lang::En);
+    }
+}

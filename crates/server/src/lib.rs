@@ -1,0 +1,186 @@
+//! # vigil-server
+//!
+//! Vigil's HTTP face: the JSON API ([`api`], with its OpenAPI 3.1 document) and server-rendered
+//! pages ([`ui`], English and French, usable without JavaScript) over the same domain calls as the
+//! CLI. This crate owns routing, content negotiation, languages, security headers and CSRF
+//! protection; it holds no business rule (those live in `vigil-domain`).
+//!
+//! This first slice serves the stateless tools (classify, assess, the law). Accounts,
+//! organisations, stored records and the audit trail come with the store.
+
+pub mod api;
+pub mod i18n;
+pub mod problem;
+pub mod ui;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use vigil_domain::Law;
+
+/// The largest request body accepted (an operation with thousands of items fits easily).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The law applied.
+    pub law: Arc<Law>,
+    /// Message catalogues.
+    pub catalog: Arc<i18n::Catalog>,
+    /// Today's date (a parameter, so tests can fix it).
+    pub today: fn() -> time::Date,
+}
+
+/// Today's date from the system clock (UTC).
+#[must_use]
+pub fn system_today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Failures starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The embedded law does not load.
+    #[error(transparent)]
+    Law(#[from] vigil_domain::LawError),
+    /// The message catalogues do not load.
+    #[error(transparent)]
+    Catalog(#[from] i18n::CatalogError),
+    /// Binding or serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    /// State with the embedded law and catalogues.
+    ///
+    /// # Errors
+    /// [`ServeError`] if the embedded data does not load.
+    pub fn embedded(today: fn() -> time::Date) -> Result<AppState, ServeError> {
+        Ok(AppState {
+            law: Arc::new(Law::embedded()?),
+            catalog: Arc::new(i18n::Catalog::load()?),
+            today,
+        })
+    }
+}
+
+/// The application's router with every layer.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/classify", post(api::classify))
+        .route("/api/v1/assess", post(api::assess))
+        .route("/api/v1/law/entries/{code}", get(api::law_entry))
+        .route("/api/openapi.json", get(api::openapi));
+    let pages = Router::new()
+        .route("/", get(ui::home))
+        .route(
+            "/classify",
+            get(ui::classify_form).post(ui::classify_submit),
+        )
+        .route("/assess", get(ui::assess_form).post(ui::assess_submit))
+        .route("/law", get(ui::law_search))
+        .route("/law/{code}", get(ui::law_entry))
+        .route("/static/vigil.css", get(ui::stylesheet))
+        .route("/health", get(|| async { "ok" }));
+    Router::new()
+        .merge(api)
+        .merge(pages)
+        .fallback(ui::not_found)
+        .with_state(state)
+        .layer(CsrfLayer::new())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_| {
+            problem::Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something went wrong on our side; the error is logged.",
+            )
+            .into_response_owned()
+        }))
+}
+
+/// A bound server, ready to run.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds `addr` (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// [`ServeError`] if the data does not load or the address cannot be bound.
+    pub async fn bind(addr: SocketAddr, state: AppState) -> Result<Application, ServeError> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application { listener, state })
+    }
+
+    /// The bound address.
+    ///
+    /// # Errors
+    /// The socket's error, if any.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    ///
+    /// # Errors
+    /// [`ServeError::Io`] on a serving error.
+    pub async fn serve(self) -> Result<(), ServeError> {
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,2 @@
+DROP TABLE list_entries;
+DROP TABLE list_imports;
