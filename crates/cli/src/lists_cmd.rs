@@ -13,6 +13,7 @@ use vigil_screening::{ListSource, LoadedList};
 use vigil_store::{ImportOutcome, ImportRecord, Store};
 
 use crate::Failure;
+use crate::audit_cmd::CLI_ACTOR;
 use crate::screen_cmd::{open_store, rfc3339};
 
 /// `vigil lists …`
@@ -216,7 +217,7 @@ fn import(
     let origin = file.display().to_string();
     let fail = |store: &Store, msg: &str| {
         // Best effort: the attempt is recorded, what is served does not change.
-        if let Err(e) = store.record_failed_import(source, &origin, None, msg) {
+        if let Err(e) = store.record_failed_import_by(source, &origin, None, msg, CLI_ACTOR) {
             tracing::warn!("could not record the failed import: {}", error_chain(&e));
         }
     };
@@ -254,7 +255,7 @@ fn import(
             "{msg}; nothing imported (use --allow-shrink if the list really shrank)"
         )));
     }
-    let outcome = match store.import_list(&list, &origin) {
+    let outcome = match store.import_list_by(&list, &origin, CLI_ACTOR) {
         Ok(o) => o,
         Err(e) => {
             let msg = error_chain(&e);

@@ -3,6 +3,8 @@
 //! file, the JSON path of the bad field and what was expected; nothing is written), 1 on other
 //! failures.
 
+mod audit_cmd;
+mod bench_cmd;
 mod law_cmd;
 mod lists_cmd;
 mod render;
@@ -59,10 +61,20 @@ enum Command {
         #[command(subcommand)]
         command: lists_cmd::ListsCommand,
     },
+    /// Verify and list the audit trail (hash-chained, append-only).
+    Audit {
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
+    },
     /// Screen a party (NAME) or a CSV file of parties (--batch) against the imported lists.
     Screen(screen_cmd::ScreenArgs),
     /// Serve the web pages and the JSON API (classify, assess, the law) over HTTP.
     Serve(serve_cmd::ServeArgs),
+    /// Measure Vigil beside its peers (e.g. `vigil bench screening`).
+    Bench {
+        #[command(subcommand)]
+        command: bench_cmd::BenchCommand,
+    },
     /// Inspect the law Vigil applies.
     Law {
         #[command(subcommand)]
@@ -161,11 +173,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Lists { command } => {
             lists_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
         }
+        Command::Audit { command } => {
+            audit_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
         Command::Screen(args) => {
             screen_cmd::run(args, cli.db.as_deref(), cli.format == Format::Json)?;
         }
         Command::Law { command } => law_cmd::run(command, cli.format == Format::Json)?,
         Command::Serve(args) => serve_cmd::run(&args)?,
+        Command::Bench { command } => bench_cmd::run(&command)?,
     }
     Ok(())
 }

@@ -185,3 +185,14 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn bench_screening_refuses_a_folder_that_is_not_the_shared_data() {
+    let out = vigil(&["bench", "screening", "--data", "examples"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not the shared data folder"),
+        "{}",
+        text(&out.stderr)
+    );
+}

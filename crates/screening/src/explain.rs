@@ -10,7 +10,8 @@ use crate::entry::NameQuality;
 pub enum MatchKind {
     /// Same spelling after folding case and diacritics.
     Exact,
-    /// Alternate romanisation of the same name (Mohammed / Muhammad), from `data/romanisations.txt`.
+    /// Alternate romanisation of the same name (Mohammed / Muhammad), from `data/romanisations.txt`,
+    /// or a spelling that sounds the same (Erik / Eric, Poetin / Putin).
     Variant,
     /// Same letters after transliteration from another script (Путин / Putin) or the same
     /// consonant skeleton for Arabic and Hebrew (محمد / Muhammad).
@@ -76,6 +77,8 @@ pub struct Explanation {
     pub unmatched_list: Vec<String>,
     /// Penalty for a different token order (at most [`crate::score::MAX_ORDER_PENALTY`]).
     pub order_penalty: f64,
+    /// Subtracted because both names have name tokens the other lacks.
+    pub conflict_penalty: f64,
     /// Date of birth, country, alias quality, kind and identifier effects.
     pub adjustments: Vec<Adjustment>,
 }
@@ -108,6 +111,9 @@ impl std::fmt::Display for Explanation {
         }
         if self.order_penalty > 0.0 {
             write!(f, "; order -{:.3}", self.order_penalty)?;
+        }
+        if self.conflict_penalty > 0.0 {
+            write!(f, "; unmatched on both sides -{:.3}", self.conflict_penalty)?;
         }
         for a in &self.adjustments {
             write!(f, "; {} {:+.2}", a.reason, a.delta)?;

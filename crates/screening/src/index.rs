@@ -22,7 +22,7 @@ use crate::date::{BirthDate, DateAgreement};
 use crate::entry::{EntityKind, ListEntry, ListMeta, ListSource, LoadedList, NameQuality};
 use crate::explain::{Adjustment, Explanation};
 use crate::normalise::{Token, TokenClass, normalise_name};
-use crate::score::{NameComparison, PreparedName, compare, token_similarity};
+use crate::score::{NameComparison, PreparedName, compare, token_similarity_with};
 use crate::similarity::skeleton;
 
 /// How many candidate names are fully scored per query.
@@ -287,9 +287,13 @@ impl Index {
     fn candidates(&self, q: &PreparedName) -> Vec<(u32, f64)> {
         let mut acc: HashMap<u32, f64> = HashMap::new();
         let strong = q.tokens.iter().any(|t| matches!(t.class, TokenClass::Name));
+        // A name made only of initials ("A", "J. K.") must still find itself.
+        let only_initials = q.tokens.iter().all(|t| t.class == TokenClass::Initial);
         let mut seen_vocab: Vec<u32> = Vec::new();
         for (i, t) in q.tokens.iter().enumerate() {
-            if t.class == TokenClass::Initial || (strong && t.class != TokenClass::Name) {
+            if (t.class == TokenClass::Initial && !only_initials)
+                || (strong && t.class != TokenClass::Name)
+            {
                 continue;
             }
             seen_vocab.clear();
@@ -319,7 +323,8 @@ impl Index {
             }
             for &id in &seen_vocab {
                 let v = &self.vocab[id as usize];
-                let Some((sim, _)) = token_similarity(t, &q.skeletons[i], &v.token, &v.skeleton)
+                let Some((sim, _)) =
+                    token_similarity_with(t, &q.skeletons[i], &v.token, &v.skeleton, false)
                 else {
                     continue;
                 };
@@ -404,6 +409,7 @@ impl Index {
                         unmatched_query: cmp.unmatched(&q, true),
                         unmatched_list: cmp.unmatched(&indexed.prepared, false),
                         order_penalty: cmp.order_penalty,
+                        conflict_penalty: cmp.conflict_penalty,
                         adjustments,
                     },
                 })

@@ -8,7 +8,10 @@
 //! - the candidate index ([`index`]) and the token-by-token scorer ([`score`]);
 //! - explanations of every hit ([`explain`]) and the documented alert threshold
 //!   ([`score::ALERT_THRESHOLD`]);
-//! - quality measures on labelled evaluation sets ([`eval`]).
+//! - quality measures on labelled evaluation sets ([`eval`]) and the benchmark behind
+//!   `vigil bench screening` ([`mod@bench`], the one module that reads files and the clock and runs a
+//!   helper process, which may fetch a peer from PyPI: it is the measurement harness, not part of
+//!   screening).
 //!
 //! **What it must never do**
 //! - depend on another Vigil crate, a database, the network or the clock;
@@ -18,6 +21,7 @@
 //! Pipeline: `loaders` → [`LoadedList`] → [`Index::build`] → [`Index::search`] → [`Hit`]s, each
 //! with an [`Explanation`].
 
+pub mod bench;
 pub mod country;
 pub mod date;
 pub mod entry;

@@ -14,10 +14,12 @@
 //!
 //! [`fold`] (steps 1-3) is idempotent; this is checked by a property test.
 
+use std::collections::HashMap;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
-use crate::translit::{Script, script_of, transliterate_char};
+use crate::translit::{Script, is_invisible, script_of, transliterate_char, undo_look_alikes};
 use crate::vocab::VOCAB;
 
 /// The role a token plays in a name; decides its weight.
@@ -51,6 +53,9 @@ pub struct Token {
     pub abjad: bool,
     /// Whether it was transliterated from any non-Latin script.
     pub transliterated: bool,
+    /// Whether it is a syllable of a Han or Hangul name (one character, one syllable): such
+    /// syllables match exactly or as known romanisation variants, never as typos.
+    pub syllabic: bool,
 }
 
 /// A name ready for comparison.
@@ -66,6 +71,7 @@ struct RawToken {
     text: String,
     abjad: bool,
     transliterated: bool,
+    syllabic: bool,
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -97,6 +103,7 @@ impl Folder {
                 text: String::new(),
                 abjad: false,
                 transliterated: false,
+                syllabic: false,
             },
         }
     }
@@ -109,12 +116,14 @@ impl Folder {
                     text: String::new(),
                     abjad: false,
                     transliterated: false,
+                    syllabic: false,
                 },
             );
             self.tokens.push(t);
         } else {
             self.current.abjad = false;
             self.current.transliterated = false;
+            self.current.syllabic = false;
         }
     }
 
@@ -126,6 +135,9 @@ impl Folder {
             }
             if script == Script::Abjad {
                 self.current.abjad = true;
+            }
+            if script == Script::Syllabic {
+                self.current.syllabic = true;
             }
         } else if !is_apostrophe(c) {
             self.split();
@@ -149,6 +161,19 @@ impl Folder {
                 self.push_ascii(l, Script::Syllabic);
             }
             self.split();
+            return;
+        }
+        if matches!(u32::from(c), 0x3040..=0x30FF | 0x31F0..=0x31FF) {
+            // Kana: not decomposed either, or the voicing marks would be dropped as combining
+            // marks ("ジ" would read "shi" instead of "ji"). The prolonged sound mark "ー" only
+            // lengthens the vowel before it.
+            if c != '\u{30FC}' {
+                let mut latin = String::new();
+                transliterate_char(c, &mut latin);
+                for l in latin.chars() {
+                    self.push_ascii(l, Script::Other);
+                }
+            }
             return;
         }
         let mut decomposed = [None::<char>; 4];
@@ -191,7 +216,8 @@ impl Folder {
 
 fn fold_tokens(s: &str) -> Vec<RawToken> {
     let mut folder = Folder::new();
-    for c in s.nfkc() {
+    let s: String = s.nfkc().filter(|&c| !is_invisible(c)).collect();
+    for c in undo_look_alikes(&s).chars() {
         folder.push_char(c);
     }
     folder.split();
@@ -202,28 +228,49 @@ fn fold_tokens(s: &str) -> Vec<RawToken> {
 }
 
 /// Digits between two letters are look-alike substitutions ("Ig0r Sech1n"): read them as the
-/// letters they imitate. Digits at a token's edge ("14th", "2") are left alone.
+/// letters they imitate. A single digit at the edge of a word of at least three letters is an
+/// OCR or look-alike error too ("CAN0", "8ARAKAT", "Ismai1"). Numbers and ordinals ("14th",
+/// "2nd", "44") are left alone.
 fn undo_leet(token: &mut String) {
     let b = token.as_bytes();
     if !b.iter().any(u8::is_ascii_digit) || b.len() < 3 {
         return;
     }
-    let mut out = Vec::with_capacity(b.len());
-    for (i, &c) in b.iter().enumerate() {
-        let between_letters = i > 0
-            && i + 1 < b.len()
-            && b[i - 1].is_ascii_alphabetic()
-            && b[i + 1].is_ascii_alphabetic();
-        out.push(match (between_letters, c) {
-            (true, b'0') => b'o',
-            (true, b'1') => b'i',
-            (true, b'3') => b'e',
-            (true, b'4') => b'a',
-            (true, b'5') => b's',
-            (true, b'7') => b't',
-            (true, b'9') => b'g',
-            _ => c,
-        });
+    let mut out: Vec<u8> = b
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between_letters = i > 0
+                && i + 1 < b.len()
+                && b[i - 1].is_ascii_alphabetic()
+                && b[i + 1].is_ascii_alphabetic();
+            match (between_letters, c) {
+                (true, b'0') => b'o',
+                (true, b'1') => b'i',
+                (true, b'3') => b'e',
+                (true, b'4') => b'a',
+                (true, b'5') => b's',
+                (true, b'7') => b't',
+                (true, b'9') => b'g',
+                _ => c,
+            }
+        })
+        .collect();
+    // Then a single digit left at an edge (counted after the step above, so that folding twice
+    // gives the same result).
+    let digits = out.iter().filter(|c| c.is_ascii_digit()).count();
+    let last = out.len() - 1;
+    if digits == 1 && out.len() - digits >= 3 {
+        for i in [0, last] {
+            out[i] = match out[i] {
+                b'0' => b'o',
+                b'1' => b'l',
+                b'2' => b'z',
+                b'5' => b's',
+                b'8' => b'b',
+                c => c,
+            };
+        }
     }
     if let Ok(s) = String::from_utf8(out) {
         *token = s;
@@ -251,8 +298,8 @@ pub fn fold(s: &str) -> String {
 
 /// Normalises a name into classified, canonical tokens (all five steps).
 pub fn normalise_name(s: &str) -> NormalisedName {
-    let raw = fold_tokens(s);
     let vocab = &*VOCAB;
+    let raw = numbers_as_digits(fold_tokens(s), &vocab.numbers);
     let mut tokens = Vec::with_capacity(raw.len());
     let mut i = 0;
     let mut key = String::new();
@@ -267,21 +314,27 @@ pub fn normalise_name(s: &str) -> NormalisedName {
                 }
                 key.push_str(&t.text);
             }
+            if key.len() == 1 && !raw[i].syllabic {
+                // A lone Latin letter is an initial; only a Hangul or Han syllable spelt with
+                // one letter ("이" → "i", the surname Lee) may be a romanisation variant.
+                continue;
+            }
             let legal = vocab.legal_forms.get(&key);
             let roman = vocab.romanisations.get(&key);
             if let Some(canonical) = roman.or(legal) {
+                let part = &raw[i..i + len];
                 let class = if roman.is_some() {
-                    classify(canonical)
+                    classify(canonical, part.iter().any(|t| t.abjad || t.syllabic))
                 } else {
                     TokenClass::LegalForm
                 };
-                let part = &raw[i..i + len];
                 tokens.push(Token {
                     text: canonical.clone(),
                     written: key.clone(),
                     class,
                     abjad: part.iter().any(|t| t.abjad),
                     transliterated: part.iter().any(|t| t.transliterated),
+                    syllabic: part.iter().any(|t| t.syllabic),
                 });
                 consumed = len;
                 break;
@@ -292,9 +345,10 @@ pub fn normalise_name(s: &str) -> NormalisedName {
             tokens.push(Token {
                 text: t.text.clone(),
                 written: t.text.clone(),
-                class: classify(&t.text),
+                class: classify(&t.text, t.abjad || t.syllabic),
                 abjad: t.abjad,
                 transliterated: t.transliterated,
+                syllabic: t.syllabic,
             });
             consumed = 1;
         }
@@ -303,16 +357,64 @@ pub fn normalise_name(s: &str) -> NormalisedName {
     NormalisedName { tokens }
 }
 
-fn classify(text: &str) -> TokenClass {
+/// The class of a canonical token. `consonantal`: transliterated from an abjad or a syllabic
+/// script, where a short consonant string ("sr", "m") is a name, not a title or an initial.
+/// Replaces each run of number words by its value in digits ("forty four" → "44").
+fn numbers_as_digits(raw: Vec<RawToken>, numbers: &HashMap<String, u64>) -> Vec<RawToken> {
+    if !raw.iter().any(|t| numbers.contains_key(&t.text)) {
+        return raw;
+    }
+    let mut out: Vec<RawToken> = Vec::with_capacity(raw.len());
+    let (mut total, mut current, mut in_run) = (0u64, 0u64, false);
+    let flush = |out: &mut Vec<RawToken>, total: u64, current: u64| {
+        out.push(RawToken {
+            text: (total.saturating_add(current)).to_string(),
+            abjad: false,
+            transliterated: false,
+            syllabic: false,
+        });
+    };
+    for t in raw {
+        match numbers.get(&t.text) {
+            Some(&v) => {
+                in_run = true;
+                match v {
+                    100 => current = current.max(1).saturating_mul(100),
+                    1000 => {
+                        total = total.saturating_add(current.max(1).saturating_mul(1000));
+                        current = 0;
+                    }
+                    _ => current = current.saturating_add(v),
+                }
+            }
+            None => {
+                if in_run {
+                    flush(&mut out, total, current);
+                    (total, current, in_run) = (0, 0, false);
+                }
+                out.push(t);
+            }
+        }
+    }
+    if in_run {
+        flush(&mut out, total, current);
+    }
+    out
+}
+
+fn classify(text: &str, consonantal: bool) -> TokenClass {
     let vocab = &*VOCAB;
     if vocab.particles.contains(text) {
         TokenClass::Particle
+    } else if consonantal {
+        TokenClass::Name
     } else if vocab.honorifics.contains(text) {
         TokenClass::Honorific
+    } else if text.len() == 1 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
+        // Before stop words: in a name "A." is an initial, not the article.
+        TokenClass::Initial
     } else if vocab.stopwords.contains(text) {
         TokenClass::Stop
-    } else if text.len() == 1 && text.bytes().all(|b| b.is_ascii_alphabetic()) {
-        TokenClass::Initial
     } else {
         TokenClass::Name
     }
@@ -350,7 +452,8 @@ mod tests {
     #[test]
     fn digits_between_letters_are_read_as_letters() {
         assert_eq!(fold("Ig0r Sech1n"), "igor sechin");
-        assert_eq!(fold("14th Brigade 44"), "14th brigade 44");
+        assert_eq!(fold("14th Brigade 44 2nd"), "14th brigade 44 2nd");
+        assert_eq!(fold("CAN0 8ARAKAT Ismai1"), "cano barakat ismail");
     }
 
     #[test]
@@ -391,6 +494,18 @@ mod tests {
                 TokenClass::Name
             ]
         );
+    }
+
+    #[test]
+    fn kana_keep_their_voicing_marks() {
+        assert_eq!(fold("ウラジーミル・プーチン"), "urajimiru puchin");
+    }
+
+    #[test]
+    fn number_words_become_digits() {
+        assert_eq!(texts("Brigade Forty-Four"), vec!["brigade", "44"]);
+        assert_eq!(texts("Three Percenters"), vec!["3", "percenters"]);
+        assert_eq!(texts("two hundred five"), vec!["205"]);
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub(crate) struct Vocab {
     pub romanisations: HashMap<String, String>,
     /// Longest phrase (in tokens) in either map.
     pub max_phrase: usize,
+    /// Folded number word → its value (`data/numbers.txt`).
+    pub numbers: HashMap<String, u64>,
 }
 
 pub(crate) static VOCAB: LazyLock<Vocab> = LazyLock::new(|| {
@@ -34,6 +36,7 @@ pub(crate) static VOCAB: LazyLock<Vocab> = LazyLock::new(|| {
         legal_forms,
         romanisations,
         max_phrase: l1.max(l2).max(1),
+        numbers: numbers(include_str!("../data/numbers.txt")),
     }
 });
 
@@ -41,6 +44,22 @@ fn content_lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+fn numbers(text: &str) -> HashMap<String, u64> {
+    let mut map = HashMap::new();
+    for line in content_lines(text) {
+        let Some((value, words)) = line.split_once('=') else {
+            continue;
+        };
+        let Ok(value) = value.trim().parse::<u64>() else {
+            continue;
+        };
+        for w in words.split(',').map(fold).filter(|w| !w.is_empty()) {
+            map.insert(w, value);
+        }
+    }
+    map
 }
 
 fn words(text: &str) -> HashSet<String> {

@@ -6,7 +6,9 @@
 //!   each backend (`migrations/sqlite`, `migrations/postgres`: same tables, same columns);
 //! - the imported sanctions lists ([`lists`]): one row per import attempt, the entries of each
 //!   good import, "newest good import per source is served", re-import of the same content as a
-//!   no-op, imports as one transaction.
+//!   no-op, imports as one transaction;
+//! - the audit trail ([`audit`]): an append-only, hash-chained log per organisation, appended in
+//!   the same transaction as the change it records, and its verification.
 //!
 //! **What it must never do**
 //! - decide anything: screening is `vigil-screening`'s, decisions are `vigil-domain`'s;
@@ -20,6 +22,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("vigil-store needs the `sqlite` or the `postgres` feature (or both)");
 
+pub mod audit;
 pub mod lists;
 pub mod schema;
 
@@ -37,6 +40,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness as _, embed_migrations};
 use thiserror::Error;
 
+pub use audit::{AuditFilter, SYSTEM_ORG};
 pub use lists::{ImportOutcome, ImportRecord, ImportStatus, ServedList};
 
 /// A connection to either backend. Queries written against [`schema`] run on both; code that
@@ -216,6 +220,14 @@ pub enum StoreError {
         /// The JSON error.
         #[source]
         source: serde_json::Error,
+    },
+    /// An audit event cannot be appended (nothing was written).
+    #[error("audit event for organisation {org_id:?} refused: {reason}")]
+    BadAuditEvent {
+        /// The chain it was to be appended to.
+        org_id: String,
+        /// What is wrong.
+        reason: String,
     },
     /// A list's counts disagree with what was written: the import was rolled back.
     #[error("{source_name} import rolled back: {message}")]

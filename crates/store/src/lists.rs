@@ -7,12 +7,17 @@
 //! - re-importing the same content (same source and SHA-256) is a no-op that says so;
 //! - the newest good import of each source is the one served ([`Store::served_lists`],
 //!   [`Store::load_served`], which the caller turns into a `vigil_screening::Index`).
+//! - every import and every failed attempt is recorded in the audit log of [`SYSTEM_ORG`]
+//!   (`list.imported`, `list.import_failed`), in the same transaction as its `list_imports` row; a
+//!   re-import that changes nothing writes nothing.
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use time::OffsetDateTime;
+use vigil_domain::audit::AuditEvent;
 use vigil_screening::{ListEntry, ListMeta, ListSource, LoadedList};
 
+use crate::audit::{SYSTEM_ORG, append_in, timestamp};
 use crate::schema::{list_entries, list_imports};
 use crate::{DbConnection, Store, StoreError};
 
@@ -338,6 +343,32 @@ fn get_import(conn: &mut DbConnection, id: i64) -> Result<ImportRecord, StoreErr
         .try_into()
 }
 
+/// Writes the row of a failed import attempt.
+fn insert_failed(
+    conn: &mut DbConnection,
+    source: ListSource,
+    origin: &str,
+    content_sha256: Option<&str>,
+    error: &str,
+) -> Result<ImportRecord, StoreError> {
+    let id: i64 = diesel::insert_into(list_imports::table)
+        .values(NewImport {
+            source: source.as_str(),
+            origin,
+            published: None,
+            version: None,
+            content_sha256,
+            entry_count: 0,
+            alias_count: 0,
+            imported_at: now_micros(),
+            status: ImportStatus::Failed.as_str(),
+            error: Some(error),
+        })
+        .returning(list_imports::id)
+        .get_result(conn)?;
+    get_import(conn, id)
+}
+
 fn is_unique_violation(e: &StoreError) -> bool {
     matches!(
         e,
@@ -348,8 +379,48 @@ fn is_unique_violation(e: &StoreError) -> bool {
     )
 }
 
+/// The audit event of an import attempt (good or failed), in the system organisation's chain.
+fn import_event(r: &ImportRecord, actor: &str) -> AuditEvent {
+    let action = match r.status {
+        ImportStatus::Ok => "list.imported",
+        ImportStatus::Failed => "list.import_failed",
+    };
+    AuditEvent {
+        at: timestamp(r.imported_at),
+        org_id: SYSTEM_ORG.to_owned(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject: format!("list_import:{}", r.id),
+        detail: serde_json::json!({
+            "import": r.id,
+            "source": r.source.as_str(),
+            "origin": r.origin,
+            "version": r.version,
+            "published": r.published,
+            "sha256": r.content_sha256,
+            "entries": r.entry_count,
+            "aliases": r.alias_count,
+            "status": r.status.as_str(),
+            "error": r.error,
+        }),
+    }
+}
+
 impl Store {
-    /// Stores a loaded list as the served list of its source, in one transaction.
+    /// [`Store::import_list_by`] with actor `system`.
+    ///
+    /// # Errors
+    /// See [`Store::import_list_by`].
+    pub fn import_list(
+        &self,
+        list: &LoadedList,
+        origin: &str,
+    ) -> Result<ImportOutcome, StoreError> {
+        self.import_list_by(list, origin, SYSTEM_ORG)
+    }
+
+    /// Stores a loaded list as the served list of its source, in one transaction that also
+    /// appends `list.imported` by `actor` to the audit log of [`SYSTEM_ORG`].
     ///
     /// Returns [`ImportOutcome::AlreadyImported`] without changing anything when the same content
     /// of the same source was imported before.
@@ -357,18 +428,25 @@ impl Store {
     /// # Errors
     /// Any database failure, or counts that disagree with what was written; the database is then
     /// unchanged.
-    pub fn import_list(
+    pub fn import_list_by(
         &self,
         list: &LoadedList,
         origin: &str,
+        actor: &str,
     ) -> Result<ImportOutcome, StoreError> {
         let mut conn = self.conn()?;
         let conn: &mut DbConnection = &mut conn;
         if let Some(existing) = already(conn, &list.meta)? {
             return Ok(existing);
         }
-        match conn.transaction(|c| write_import(c, list, origin)) {
-            Ok(id) => Ok(ImportOutcome::Imported(get_import(conn, id)?)),
+        let written = conn.transaction(|c| {
+            let id = write_import(c, list, origin)?;
+            let record = get_import(c, id)?;
+            append_in(c, SYSTEM_ORG, import_event(&record, actor))?;
+            Ok(record)
+        });
+        match written {
+            Ok(record) => Ok(ImportOutcome::Imported(record)),
             // Another import of the same content won the race: the same no-op.
             Err(e) if is_unique_violation(&e) => match already(conn, &list.meta)? {
                 Some(existing) => Ok(existing),
@@ -378,8 +456,7 @@ impl Store {
         }
     }
 
-    /// Records an import attempt that failed before anything could be stored (unreadable or
-    /// malformed file, failed transaction). What is served does not change.
+    /// [`Store::record_failed_import_by`] with actor `system`.
     ///
     /// # Errors
     /// A database failure.
@@ -390,24 +467,30 @@ impl Store {
         content_sha256: Option<&str>,
         error: &str,
     ) -> Result<ImportRecord, StoreError> {
+        self.record_failed_import_by(source, origin, content_sha256, error, SYSTEM_ORG)
+    }
+
+    /// Records an import attempt that failed before anything could be stored (unreadable or
+    /// malformed file, failed transaction), and appends `list.import_failed` by `actor` to the
+    /// audit log of [`SYSTEM_ORG`] in the same transaction. What is served does not change.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn record_failed_import_by(
+        &self,
+        source: ListSource,
+        origin: &str,
+        content_sha256: Option<&str>,
+        error: &str,
+        actor: &str,
+    ) -> Result<ImportRecord, StoreError> {
         let mut conn = self.conn()?;
         let conn: &mut DbConnection = &mut conn;
-        let id: i64 = diesel::insert_into(list_imports::table)
-            .values(NewImport {
-                source: source.as_str(),
-                origin,
-                published: None,
-                version: None,
-                content_sha256,
-                entry_count: 0,
-                alias_count: 0,
-                imported_at: now_micros(),
-                status: ImportStatus::Failed.as_str(),
-                error: Some(error),
-            })
-            .returning(list_imports::id)
-            .get_result(conn)?;
-        get_import(conn, id)
+        conn.transaction(|conn| {
+            let record = insert_failed(conn, source, origin, content_sha256, error)?;
+            append_in(conn, SYSTEM_ORG, import_event(&record, actor))?;
+            Ok(record)
+        })
     }
 
     /// The served import of each source (its newest good import), in source order.

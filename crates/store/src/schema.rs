@@ -50,5 +50,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The audit trail: append-only (triggers refuse UPDATE and DELETE), one hash chain per
+    /// organisation.
+    audit_log (org_id, seq) {
+        /// The organisation whose chain this row belongs to.
+        org_id -> Text,
+        /// Position in the organisation's chain, from 1.
+        seq -> BigInt,
+        /// When, RFC 3339 UTC text exactly as hashed.
+        at -> Text,
+        /// Who (user id, `cli`, `system` …).
+        actor -> Text,
+        /// What, e.g. `list.imported`.
+        action -> Text,
+        /// The record concerned, e.g. `list_import:3`.
+        subject -> Text,
+        /// Details, JSON text.
+        detail -> Text,
+        /// Hash of the previous row of the chain (the genesis hash for seq 1).
+        prev_hash -> Text,
+        /// SHA-256 of this row's canonical serialisation (hex).
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(list_entries -> list_imports (import_id));
 diesel::allow_tables_to_appear_in_same_query!(list_imports, list_entries);

@@ -416,3 +416,6 @@ fn a_bad_location_is_a_clear_error() {
     assert!(matches!(e, StoreError::Connect { .. }), "{e}");
     assert!(!format!("{e:#}").contains("secret"), "{e:#}");
 }
+
+#[path = "store/audit.rs"]
+mod audit;

@@ -1,7 +1,7 @@
 //! List loaders: official file formats → [`LoadedList`](crate::LoadedList).
 //!
 //! Every loader parses bytes (`parse(&[u8])`) or a reader (`read(impl Read)`), never a path, and
-//! either returns the whole list or a [`LoadError`](crate::LoadError) naming the failing record:
+//! either returns the whole list or a [`LoadError`] naming the failing record:
 //! a failed import must change nothing.
 //!
 //! | module | format | entry id |

@@ -28,8 +28,10 @@ fn nomenklatura_826_pairs_auc_and_f1() {
     assert!(auc >= FLOOR_AUC, "ROC-AUC {auc}");
 }
 
-/// Measured 0.845 (2026-11-25); the target is 0.88, logic-v2 scores 0.851.
-const FLOOR_AUC: f64 = 0.84;
+/// Measured 0.882 (2026-11-25, after the bench-driven changes; 0.845 before), 0.903 on the dev
+/// half and 0.866 on the held-out half (see `vigil_screening::bench::held_out`); the issue's
+/// target is 0.88, logic-v2 scores 0.862 on its 812 rows.
+const FLOOR_AUC: f64 = 0.875;
 
 #[test]
 #[ignore = "diagnostic listing"]

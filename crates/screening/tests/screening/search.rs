@@ -52,7 +52,7 @@ fn explanation_names_alias_tokens_and_adjustments() {
         hit.explanation
             .tokens
             .iter()
-            .any(|t| t.kind == MatchKind::Typo && t.query == "erik")
+            .any(|t| matches!(t.kind, MatchKind::Typo | MatchKind::Variant) && t.query == "erik")
     );
     assert!(
         why.contains("date of birth 1971 same year as listed 1971"),

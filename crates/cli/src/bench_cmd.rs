@@ -1,0 +1,38 @@
+//! `vigil bench screening`: quality and speed of the screening engine beside its peers, measured
+//! in one run on the labelled data of `shared/data` (see `crates/screening/src/bench`).
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use crate::Failure;
+
+/// What to benchmark.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Screening quality (ROC-AUC, recall, false alerts) and speed, beside the peers.
+    Screening {
+        /// The shared data folder (sanctions lists and evaluation sets).
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+    },
+}
+
+/// Runs a benchmark and prints its table.
+pub fn run(cmd: &BenchCommand) -> Result<(), Failure> {
+    match cmd {
+        BenchCommand::Screening { data } => {
+            if !data.join("eval").is_dir() || !data.join("sanctions").is_dir() {
+                return Err(Failure::Input(format!(
+                    "{}: not the shared data folder (expected eval/ and sanctions/ in it); give it with --data",
+                    data.display()
+                )));
+            }
+            let progress = |msg: &str| eprintln!("… {msg}");
+            let report = vigil_screening::bench::run(data, &progress)
+                .map_err(|e| Failure::Other(anyhow::anyhow!("{e}")))?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
