@@ -143,6 +143,8 @@ const STRONG_CYBER_SCORE: f64 = 0.7;
 /// A heading (an entry with sub-items) ranks below its sub-items at equal evidence: its text
 /// gathers their words, and the sub-item is the answer a lawyer needs.
 const HEADING_FACTOR: f64 = 0.85;
+/// A heading ranks below its best sub-item when that sub-item has at least this share of its score.
+const SPECIFIC_SHARE: f64 = 0.75;
 /// "Software (technology) for the development, production or use of …" entries rank below the
 /// entry for the product itself at equal evidence.
 const FOR_ENTRY_FACTOR: f64 = 0.95;
@@ -493,6 +495,22 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
         .into_iter()
         .filter(|s| s.score / best >= MIN_SCORE && s.score >= MIN_ABSOLUTE)
         .collect();
+    // The most specific answer first: a heading whose sub-item is nearly as well supported
+    // (at least SPECIFIC_SHARE of its score) ranks just below that sub-item.
+    let scores: Vec<(ControlCode, f64)> = candidates
+        .iter()
+        .map(|c| (c.entry.code.clone(), c.score))
+        .collect();
+    for c in &mut candidates {
+        let best_child = scores
+            .iter()
+            .filter(|(code, _)| *code != c.entry.code && c.entry.code.covers(code))
+            .map(|(_, s)| *s)
+            .fold(0.0_f64, f64::max);
+        if best_child >= c.score * SPECIFIC_SHARE && best_child < c.score {
+            c.score = best_child * 0.99;
+        }
+    }
     candidates.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

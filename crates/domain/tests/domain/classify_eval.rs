@@ -1,7 +1,11 @@
-//! Classification measured on a labelled set of 60 product sheets written in vendors' words
-//! (`tests/classify_eval/cases.jsonl`, how it was built in its README). Prints the figures
-//! (`cargo test -p vigil-domain --test domain classify_eval -- --nocapture`) and fails below the
-//! floors recorded here, so a regression cannot pass silently.
+//! Classification measured on labelled product sheets written in vendors' words: a 60-case set
+//! (`tests/classify_eval/cases.jsonl`; the ranking was later tuned against it) and a 40-case
+//! held-out set (`heldout.jsonl`, written without looking at the ranking code, the vocabulary or
+//! the first set). Prints the figures
+//! (`cargo test -p vigil-domain --test domain classify_eval -- --nocapture --test-threads 1`) and
+//! fails below the floors recorded here, so a regression cannot pass silently.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use vigil_domain::classify::{ItemSheet, classify};
@@ -41,26 +45,22 @@ impl Tally {
     }
 }
 
-#[test]
-fn classify_eval_on_sixty_labelled_product_sheets() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/classify_eval/cases.jsonl"
-    );
+fn measure(file: &str, expected_cases: usize) -> BTreeMap<&'static str, Tally> {
+    let path = format!("{}/tests/classify_eval/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
-    let mut groups: std::collections::BTreeMap<&str, Tally> = Default::default();
+    let mut groups: BTreeMap<&'static str, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let cases: Vec<Case> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(cases.len(), 60);
+    assert_eq!(cases.len(), expected_cases);
     for case in &cases {
         let sheet = ItemSheet {
             description: case.description.clone(),
             kind: serde_json::from_value(serde_json::Value::String(case.kind.clone())).ok(),
-            facts: Default::default(),
+            facts: BTreeMap::new(),
         };
         let c = classify(&LAW, &sheet).unwrap();
         let top: Vec<&str> = c.candidates.iter().map(|c| c.entry.as_str()).collect();
@@ -90,7 +90,8 @@ fn classify_eval_on_sixty_labelled_product_sheets() {
         } else {
             "listed"
         };
-        for g in ["overall", case.lang.as_str(), listed] {
+        let lang = if case.lang == "fr" { "fr" } else { "en" };
+        for g in ["overall", lang, listed] {
             let t = groups.entry(g).or_default();
             t.n += 1;
             t.top1 += usize::from(ok1);
@@ -107,13 +108,32 @@ fn classify_eval_on_sixty_labelled_product_sheets() {
             ));
         }
     }
+    println!("== {file}");
     for (name, t) in &groups {
         println!("{}", t.line(name));
     }
     println!("top-1 misses:\n{}", misses.join("\n"));
+    groups
+}
+
+#[test]
+fn classify_eval_on_sixty_labelled_product_sheets() {
+    let groups = measure("cases.jsonl", 60);
     let all = &groups["overall"];
     // Floors: the figures measured when this test was written (see README), minus a margin.
     assert!(all.top3 * 100 >= all.n * 83, "top-3 below 83 %");
+    assert!(all.top1 * 100 >= all.n * 65, "top-1 below 65 %");
+    assert!(
+        all.art_compatible * 100 >= all.n * 80,
+        "Art. 2(20) compatibility below 80 %"
+    );
+}
+
+#[test]
+fn classify_eval_on_forty_held_out_product_sheets() {
+    let groups = measure("heldout.jsonl", 40);
+    let all = &groups["overall"];
+    assert!(all.top3 * 100 >= all.n * 75, "top-3 below 75 %");
     assert!(all.top1 * 100 >= all.n * 65, "top-1 below 65 %");
     assert!(
         all.art_compatible * 100 >= all.n * 80,
