@@ -84,14 +84,30 @@ pub fn seal(prev: Option<&AuditRecord>, event: AuditEvent) -> AuditRecord {
     }
 }
 
-/// Verifies a whole chain, in order.
-///
-/// # Errors
-/// [`ChainError`] naming the first record whose sequence, link or hash does not verify.
-pub fn verify<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Result<u64, ChainError> {
-    let mut prev_hash = GENESIS.to_owned();
-    let mut count = 0;
-    for (expected_seq, r) in (1u64..).zip(records) {
+/// Checks a chain one record at a time, in order, without holding it in memory (the store walks
+/// a chain page by page with it).
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    prev_hash: String,
+    next_seq: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier {
+            prev_hash: GENESIS.to_owned(),
+            next_seq: 1,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next record of the chain.
+    ///
+    /// # Errors
+    /// [`ChainError`] when its sequence, its link to the previous record or its hash is wrong.
+    pub fn check(&mut self, r: &AuditRecord) -> Result<(), ChainError> {
+        let expected_seq = self.next_seq;
         if r.seq != expected_seq {
             return Err(ChainError {
                 seq: r.seq,
@@ -100,7 +116,7 @@ pub fn verify<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Result<
                 ),
             });
         }
-        if r.prev_hash != prev_hash {
+        if r.prev_hash != self.prev_hash {
             return Err(ChainError {
                 seq: r.seq,
                 reason: "its link to the previous record does not match".to_owned(),
@@ -112,10 +128,28 @@ pub fn verify<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Result<
                 reason: "its content does not match its hash (it was edited)".to_owned(),
             });
         }
-        prev_hash.clone_from(&r.hash);
-        count += 1;
+        self.prev_hash.clone_from(&r.hash);
+        self.next_seq += 1;
+        Ok(())
     }
-    Ok(count)
+
+    /// Records verified so far.
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        self.next_seq - 1
+    }
+}
+
+/// Verifies a whole chain, in order.
+///
+/// # Errors
+/// [`ChainError`] naming the first record whose sequence, link or hash does not verify.
+pub fn verify<'a>(records: impl IntoIterator<Item = &'a AuditRecord>) -> Result<u64, ChainError> {
+    let mut v = ChainVerifier::default();
+    for r in records {
+        v.check(r)?;
+    }
+    Ok(v.count())
 }
 
 #[cfg(test)]

@@ -243,51 +243,6 @@ fn read_row(row: AuditRow) -> (AuditRecord, Option<String>) {
     (record, problem)
 }
 
-/// Checks a chain one record at a time, in order: the same checks, in the same order and with the
-/// same reasons, as [`vigil_domain::audit::verify`] (a test holds them equal), without holding the
-/// chain in memory.
-#[derive(Debug, Default)]
-pub(crate) struct ChainWalker {
-    prev: Option<AuditRecord>,
-    count: u64,
-}
-
-impl ChainWalker {
-    /// Checks the next record.
-    pub(crate) fn push(&mut self, r: AuditRecord) -> Result<(), ChainError> {
-        let expected_seq = self.prev.as_ref().map_or(1, |p| p.seq + 1);
-        let expected_prev = self.prev.as_ref().map_or(GENESIS, |p| p.hash.as_str());
-        if r.seq != expected_seq {
-            return Err(ChainError {
-                seq: r.seq,
-                reason: format!(
-                    "expected record {expected_seq} here (a record was removed or inserted)"
-                ),
-            });
-        }
-        if r.prev_hash != expected_prev {
-            return Err(ChainError {
-                seq: r.seq,
-                reason: "its link to the previous record does not match".to_owned(),
-            });
-        }
-        if seal(self.prev.as_ref(), r.event.clone()).hash != r.hash {
-            return Err(ChainError {
-                seq: r.seq,
-                reason: "its content does not match its hash (it was edited)".to_owned(),
-            });
-        }
-        self.prev = Some(r);
-        self.count += 1;
-        Ok(())
-    }
-
-    /// Records checked so far.
-    pub(crate) fn count(&self) -> u64 {
-        self.count
-    }
-}
-
 fn seq_param(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -388,7 +343,7 @@ impl Store {
     pub fn verify_audit(&self, org_id: &str) -> Result<Result<u64, ChainError>, StoreError> {
         let mut conn = self.conn()?;
         let conn: &mut DbConnection = &mut conn;
-        let mut walker = ChainWalker::default();
+        let mut walker = vigil_domain::audit::ChainVerifier::default();
         let mut after = i64::MIN;
         loop {
             // Keyset pages: rows never change, so pages are consistent while others append.
@@ -411,7 +366,7 @@ impl Store {
                         reason,
                     }));
                 }
-                if let Err(e) = walker.push(record) {
+                if let Err(e) = walker.check(&record) {
                     return Ok(Err(e));
                 }
             }
@@ -446,9 +401,9 @@ mod tests {
     }
 
     fn walk(records: &[AuditRecord]) -> Result<u64, ChainError> {
-        let mut w = ChainWalker::default();
+        let mut w = vigil_domain::audit::ChainVerifier::default();
         for r in records {
-            w.push(r.clone())?;
+            w.check(r)?;
         }
         Ok(w.count())
     }

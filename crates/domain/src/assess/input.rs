@@ -381,6 +381,27 @@ impl Operation {
     }
 }
 
+/// Parses JSON text into `T`, reporting the JSON path of a bad field (`(root)` for the document).
+///
+/// # Errors
+/// [`InputError`] naming the path and what was expected.
+pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, InputError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        InputError {
+            errors: vec![FieldError {
+                path: if path == "." {
+                    "(root)".to_owned()
+                } else {
+                    path
+                },
+                message: e.into_inner().to_string(),
+            }],
+        }
+    })
+}
+
 /// Parses a `YYYY-MM-DD` date.
 ///
 /// # Errors

@@ -348,20 +348,7 @@ pub fn assess(law: &Law, op: &Operation) -> Assessment {
 /// # Errors
 /// [`InputError`] naming the path and what was expected.
 pub fn parse_operation_json(text: &str) -> Result<OperationInput, InputError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        InputError {
-            errors: vec![FieldError {
-                path: if path == "." {
-                    "(root)".to_owned()
-                } else {
-                    path
-                },
-                message: e.into_inner().to_string(),
-            }],
-        }
-    })
+    crate::assess::input::parse_json(text)
 }
 
 /// Parses and checks an operation, then assesses it.

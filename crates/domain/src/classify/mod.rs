@@ -712,18 +712,5 @@ fn group_words(g: Group) -> &'static str {
 /// # Errors
 /// [`InputError`] naming the path and what was expected.
 pub fn parse_item_json(text: &str) -> Result<ItemSheet, InputError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        InputError {
-            errors: vec![FieldError {
-                path: if path == "." {
-                    "(root)".to_owned()
-                } else {
-                    path
-                },
-                message: e.into_inner().to_string(),
-            }],
-        }
-    })
+    crate::assess::input::parse_json(text)
 }
