@@ -22,7 +22,7 @@ use diesel::sql_types::Integer;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::format_description;
-use vigil_domain::audit::{AuditEvent, AuditRecord, ChainError, GENESIS, seal};
+use vigil_domain::audit::{AuditEvent, AuditRecord, ChainError, seal};
 
 use crate::schema::audit_log;
 use crate::{DbConnection, Store, StoreError};
