@@ -378,7 +378,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_domain::audit::verify;
+    use vigil_domain::audit::{GENESIS, verify};
 
     fn event(n: u32) -> AuditEvent {
         AuditEvent {
