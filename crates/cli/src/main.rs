@@ -3,6 +3,7 @@
 //! file, the JSON path of the bad field and what was expected; nothing is written), 1 on other
 //! failures.
 
+mod admin_cmd;
 mod audit_cmd;
 mod bench_cmd;
 mod law_cmd;
@@ -24,9 +25,9 @@ use vigil_domain::assess::InputError;
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, about, long_about = None)]
 struct Cli {
-    /// Database holding imported sanctions lists: sqlite://PATH (default sqlite://vigil.db), a
-    /// file path, or postgres://… `assess` screens its parties when this is given or vigil.db
-    /// exists here.
+    /// Database (accounts, organisations, imported sanctions lists, audit trail): sqlite://PATH
+    /// (default sqlite://vigil.db), a file path, or postgres://… `assess` screens its parties
+    /// when this is given or vigil.db exists here.
     #[arg(long, global = true, env = "VIGIL_DB", value_name = "URL")]
     db: Option<String>,
 
@@ -68,8 +69,13 @@ enum Command {
     },
     /// Screen a party (NAME) or a CSV file of parties (--batch) against the imported lists.
     Screen(screen_cmd::ScreenArgs),
-    /// Serve the web pages and the JSON API (classify, assess, the law) over HTTP.
+    /// Serve the web workspace and the JSON API over HTTP, on the database (--db).
     Serve(serve_cmd::ServeArgs),
+    /// Manage accounts (e.g. `vigil admin create-user --email E --org NAME --role admin`).
+    Admin {
+        #[command(subcommand)]
+        command: admin_cmd::AdminCommand,
+    },
     /// Measure Vigil beside its peers (e.g. `vigil bench screening`).
     Bench {
         #[command(subcommand)]
@@ -180,7 +186,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             screen_cmd::run(args, cli.db.as_deref(), cli.format == Format::Json)?;
         }
         Command::Law { command } => law_cmd::run(command, cli.format == Format::Json)?,
-        Command::Serve(args) => serve_cmd::run(&args)?,
+        Command::Serve(args) => serve_cmd::run(&args, cli.db.as_deref())?,
+        Command::Admin { command } => {
+            admin_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
         Command::Bench { command } => bench_cmd::run(&command)?,
     }
     Ok(())

@@ -5,9 +5,11 @@
 //! CLI. This crate owns routing, content negotiation, languages, security headers and CSRF
 //! protection; it holds no business rule (those live in `vigil-domain`).
 //!
-//! This first slice serves the stateless tools (classify, assess, the law). Accounts,
-//! organisations, stored records and the audit trail come with the store.
+//! The stateless tools (classify, assess, the law) work without a database; with one
+//! ([`AppState::with_store`]), [`accounts`] adds first-start setup, sign-in, organisations,
+//! members and API tokens.
 
+pub mod accounts;
 pub mod api;
 pub mod i18n;
 pub mod problem;
@@ -38,6 +40,9 @@ pub struct AppState {
     pub catalog: Arc<i18n::Catalog>,
     /// Today's date (a parameter, so tests can fix it).
     pub today: fn() -> time::Date,
+    /// Accounts, organisations and sessions, when the server has a database (the stateless
+    /// tools work without one).
+    pub accounts: Option<accounts::Accounts>,
 }
 
 /// Today's date from the system clock (UTC).
@@ -70,7 +75,18 @@ impl AppState {
             law: Arc::new(Law::embedded()?),
             catalog: Arc::new(i18n::Catalog::load()?),
             today,
+            accounts: None,
         })
+    }
+
+    /// The same state with accounts on `store` (`secure_cookies`: mark the session cookie
+    /// `Secure` on every response, for a server behind TLS).
+    #[must_use]
+    pub fn with_store(self, store: vigil_store::Store, secure_cookies: bool) -> AppState {
+        AppState {
+            accounts: Some(accounts::Accounts::new(store, secure_cookies)),
+            ..self
+        }
     }
 }
 
@@ -80,7 +96,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/classify", post(api::classify))
         .route("/api/v1/assess", post(api::assess))
         .route("/api/v1/law/entries/{code}", get(api::law_entry))
-        .route("/api/openapi.json", get(api::openapi));
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/v1/me", get(accounts::api_me))
+        .route("/api/v1/members", get(accounts::api_members));
     let pages = Router::new()
         .route("/", get(ui::home))
         .route(
@@ -91,6 +109,36 @@ pub fn router(state: AppState) -> Router {
         .route("/law", get(ui::law_search))
         .route("/law/{code}", get(ui::law_entry))
         .route("/static/vigil.css", get(ui::stylesheet))
+        .route(
+            "/setup/{token}",
+            get(accounts::setup_form).post(accounts::setup_submit),
+        )
+        .route(
+            "/login",
+            get(accounts::login_form).post(accounts::login_submit),
+        )
+        .route("/logout", post(accounts::logout))
+        .route("/account", get(accounts::account))
+        .route("/account/password", post(accounts::change_password))
+        .route("/account/language", post(accounts::change_language))
+        .route("/orgs", get(accounts::list_orgs).post(accounts::create_org))
+        .route("/orgs/{org}", get(accounts::show_org))
+        .route(
+            "/orgs/{org}/members",
+            get(accounts::list_members).post(accounts::add_member),
+        )
+        .route(
+            "/orgs/{org}/members/{user}/role",
+            post(accounts::change_role),
+        )
+        .route(
+            "/orgs/{org}/tokens",
+            get(accounts::list_tokens).post(accounts::create_token),
+        )
+        .route(
+            "/orgs/{org}/tokens/{id}/revoke",
+            post(accounts::revoke_token),
+        )
         .route("/health", get(|| async { "ok" }));
     Router::new()
         .merge(api)

@@ -35,6 +35,8 @@ pub struct Chrome<'a> {
     pub path: String,
     /// Law version.
     pub law_version: String,
+    /// A session cookie came with the request (the header then offers sign-out, not sign-in).
+    pub signed_in: bool,
 }
 
 fn chrome<'a>(
@@ -52,6 +54,7 @@ fn chrome<'a>(
             other: lang.other().code(),
             path: path.to_owned(),
             law_version: state.law.version().to_owned(),
+            signed_in: crate::accounts::cookie(headers, crate::accounts::SESSION_COOKIE).is_some(),
         },
         set_cookie,
     )

@@ -22,6 +22,7 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("vigil-store needs the `sqlite` or the `postgres` feature (or both)");
 
+pub mod accounts;
 pub mod audit;
 pub mod lists;
 pub mod schema;

@@ -75,5 +75,104 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Organisations (exporters): every record of the workspace belongs to one.
+    organisations (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// Name shown.
+        name -> Text,
+        /// When, in microseconds since the Unix epoch (UTC).
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// People who sign in.
+    users (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// E-mail as given.
+        email -> Text,
+        /// E-mail lower-cased (unique).
+        email_key -> Text,
+        /// Name shown.
+        display_name -> Text,
+        /// Argon2id PHC string.
+        password_hash -> Text,
+        /// When created (µs).
+        created_at -> BigInt,
+        /// Sign-in refused until then (µs), after too many failures.
+        locked_until -> Nullable<BigInt>,
+        /// Failed sign-ins since the last success or lock-out.
+        failed_logins -> BigInt,
+        /// Preferred language (`en`, `fr`), if chosen.
+        language -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// A user's role in an organisation.
+    memberships (org_id, user_id) {
+        /// The organisation.
+        org_id -> Text,
+        /// The user.
+        user_id -> Text,
+        /// `admin`, `officer`, `operator` or `auditor`.
+        role -> Text,
+        /// When added (µs).
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Server-side sessions (only the SHA-256 of the cookie's token is kept).
+    sessions (id_hash) {
+        /// SHA-256 (hex) of the session token.
+        id_hash -> Text,
+        /// The user.
+        user_id -> Text,
+        /// When created (µs).
+        created_at -> BigInt,
+        /// Idle expiry (µs), pushed forward on use.
+        expires_at -> BigInt,
+        /// Last use (µs).
+        last_seen -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// API bearer tokens of a user in one organisation (only the SHA-256 is kept).
+    api_tokens (id) {
+        /// Random id (hex), shown in lists.
+        id -> Text,
+        /// SHA-256 (hex) of the token.
+        token_hash -> Text,
+        /// The organisation the token acts in.
+        org_id -> Text,
+        /// The user the token acts as.
+        user_id -> Text,
+        /// Name given by the user.
+        name -> Text,
+        /// When created (µs).
+        created_at -> BigInt,
+        /// Last use (µs).
+        last_used -> Nullable<BigInt>,
+        /// When revoked (µs); a revoked token is refused.
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(list_entries -> list_imports (import_id));
+diesel::joinable!(memberships -> organisations (org_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(list_imports, list_entries);
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    memberships,
+    sessions,
+    api_tokens
+);

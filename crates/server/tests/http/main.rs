@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigil_server::{AppState, Application};
 
+mod accounts;
+
 struct Reply {
     status: u16,
     headers: BTreeMap<String, String>,
