@@ -25,6 +25,13 @@ pub enum LawCommand {
         /// Words, e.g. "imsi catcher".
         words: Vec<String>,
     },
+    /// The Union general export authorisations (Annex II): all, or one in full (e.g. EU007).
+    Ugea {
+        /// EU001 … EU008.
+        id: Option<String>,
+    },
+    /// The sanctions overlays Vigil applies, with their legal basis and verification status.
+    Sanctions,
     /// Counts of what the embedded law holds, and its version.
     Stats,
 }
@@ -137,6 +144,50 @@ pub fn run(cmd: LawCommand, json: bool) -> Result<(), Failure> {
                 for cand in &c.candidates {
                     println!("{:<14} {:>5.2}  {}", cand.entry, cand.score, cand.title);
                 }
+            }
+            Ok(())
+        }
+        LawCommand::Ugea { id } => {
+            let law = embedded()?;
+            match id {
+                None => {
+                    for u in law.ugeas() {
+                        println!(
+                            "{}  {}  ({} {})",
+                            u.id,
+                            u.title,
+                            law.act_name(&u.cite.act),
+                            u.cite.provision
+                        );
+                    }
+                }
+                Some(id) => {
+                    let want = id.to_ascii_uppercase();
+                    let u = law.ugeas().iter().find(|u| u.id == want).ok_or_else(|| {
+                        let ids: Vec<&str> = law.ugeas().iter().map(|u| u.id.as_str()).collect();
+                        Failure::Input(format!(
+                            "unknown general authorisation `{id}` (expected one of {})",
+                            ids.join(", ")
+                        ))
+                    })?;
+                    print!("{}", crate::render::ugea(&law, u));
+                }
+            }
+            Ok(())
+        }
+        LawCommand::Sanctions => {
+            let law = embedded()?;
+            for r in law.regimes() {
+                let countries: Vec<&str> = r.countries.iter().map(String::as_str).collect();
+                println!(
+                    "{:<28} {:<14} {}  ({} {}){}",
+                    r.id,
+                    countries.join(","),
+                    r.title,
+                    law.act_name(&r.cite.act),
+                    r.cite.provision,
+                    if r.verified { "" } else { "  [UNVERIFIED]" }
+                );
             }
             Ok(())
         }

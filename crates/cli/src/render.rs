@@ -191,3 +191,63 @@ pub fn entry(law: &Law, asked: &ControlCode, e: &Entry, exact: bool) -> String {
     );
     s
 }
+
+pub fn ugea(law: &Law, u: &vigil_domain::law::Ugea) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{}  {}", u.id, u.title);
+    let _ = writeln!(
+        s,
+        "{} {}{}",
+        law.act_name(&u.cite.act),
+        u.cite.provision,
+        if u.verified { "" } else { " [UNVERIFIED]" }
+    );
+    let _ = writeln!(s, "\n{}", u.summary.trim());
+    let types: Vec<&str> = u.export_types.iter().map(|t| t.as_str()).collect();
+    let _ = writeln!(s, "\nOperation types: {}", types.join(", "));
+    match &u.items {
+        None => {
+            let _ = writeln!(s, "Items: all of Annex I");
+        }
+        Some(items) => {
+            let codes: Vec<&str> = items.iter().map(|c| c.as_str()).collect();
+            let _ = writeln!(s, "Items: {}", codes.join(", "));
+        }
+    }
+    if !u.exclude_items.is_empty() {
+        let codes: Vec<&str> = u.exclude_items.iter().map(|c| c.as_str()).collect();
+        let _ = writeln!(s, "Excluded items: {}", codes.join(", "));
+    }
+    if u.exclude_section_i {
+        let _ = writeln!(
+            s,
+            "Excluded: Annex II Section I (incl. every Annex IV item)"
+        );
+    }
+    if !u.destinations.is_empty() {
+        let d: Vec<&str> = u.destinations.iter().map(String::as_str).collect();
+        let _ = writeln!(s, "Destinations: {}", d.join(", "));
+    }
+    if !u.destinations_except.is_empty() {
+        let d: Vec<&str> = u.destinations_except.iter().map(String::as_str).collect();
+        let _ = writeln!(s, "All destinations except: {}", d.join(", "));
+    }
+    for f in &u.required_facts {
+        let _ = writeln!(s, "Requires: {}  [facts.{}]", f.text, f.fact);
+    }
+    for f in &u.barring_facts {
+        let _ = writeln!(s, "Barred: {}  [facts.{}]", f.text, f.fact);
+    }
+    if !u.duties.is_empty() {
+        let _ = writeln!(s, "\nDuties:");
+        for d in &u.duties {
+            let _ = writeln!(
+                s,
+                "  - {} ({})",
+                d.text,
+                d.provision.as_deref().unwrap_or(&u.cite.provision)
+            );
+        }
+    }
+    s
+}

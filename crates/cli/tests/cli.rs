@@ -196,3 +196,18 @@ fn bench_screening_refuses_a_folder_that_is_not_the_shared_data() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn law_ugea_and_sanctions_list_the_law_with_its_sources() {
+    let out = vigil(&["law", "ugea", "eu007"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("EU007") && s.contains("Annex II Section G") && s.contains("30 days before"),
+        "{s}"
+    );
+    let out = vigil(&["law", "ugea", "EU099"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = vigil(&["law", "sanctions"], None);
+    assert!(text(&out.stdout).contains("833/2014 Art. 2(1)"));
+}
