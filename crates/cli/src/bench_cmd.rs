@@ -1,4 +1,4 @@
-//! `vigil bench screening`: quality and speed of the screening engine beside its peers, measured
+//! `vigil bench screening` (and `vigil bench http`, in `bench_http`): quality and speed of the screening engine beside its peers, measured
 //! in one run on the labelled data of `shared/data` (see `crates/screening/src/bench`).
 
 use std::path::PathBuf;
@@ -16,6 +16,9 @@ pub enum BenchCommand {
         #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
     },
+    /// The HTTP server under load on 127.0.0.1: page latency (p50/p99) and `/api/v1/screen`
+    /// throughput at 50 concurrent users, on SQLite and (with --pg) PostgreSQL.
+    Http(crate::bench_http::HttpBenchArgs),
 }
 
 /// Runs a benchmark and prints its table.
@@ -34,5 +37,6 @@ pub fn run(cmd: &BenchCommand) -> Result<(), Failure> {
             println!("{report}");
             Ok(())
         }
+        BenchCommand::Http(args) => crate::bench_http::run(args),
     }
 }

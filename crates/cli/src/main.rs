@@ -6,6 +6,7 @@
 mod admin_cmd;
 mod audit_cmd;
 mod bench_cmd;
+mod bench_http;
 mod law_cmd;
 mod lists_cmd;
 mod render;

@@ -164,7 +164,17 @@ pub struct PageQuery {
     org: Option<String>,
 }
 
-fn chrome<'a>(
+impl PageQuery {
+    /// Only a language choice (`?lang=`).
+    pub(crate) fn with_lang(lang: Option<String>) -> PageQuery {
+        PageQuery {
+            lang,
+            ..PageQuery::default()
+        }
+    }
+}
+
+pub(crate) fn chrome<'a>(
     state: &'a AppState,
     headers: &HeaderMap,
     q: &PageQuery,
@@ -206,7 +216,12 @@ struct MessagePage<'a> {
     text: String,
 }
 
-fn message(state: &AppState, headers: &HeaderMap, status: StatusCode, key: &str) -> Response {
+pub(crate) fn message(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    key: &str,
+) -> Response {
     let c = chrome(state, headers, &PageQuery::default(), "/", None);
     let title = c.t.get(key);
     let text = c.t.get(&format!("{key}-text"));
@@ -283,7 +298,7 @@ fn safe_next(next: Option<&str>) -> Option<String> {
 
 impl CurrentUser {
     /// The user's scope in `org_id`: 404 unless a member.
-    async fn scope(
+    pub(crate) async fn scope(
         &self,
         state: &AppState,
         headers: &HeaderMap,
@@ -297,7 +312,7 @@ impl CurrentUser {
         }
     }
 
-    async fn orgs(&self) -> Result<Vec<(Organisation, Role)>, Response> {
+    pub(crate) async fn orgs(&self) -> Result<Vec<(Organisation, Role)>, Response> {
         let uid = self.user.id.clone();
         blocking(&self.accounts, move |s| s.memberships_of(&uid))
             .await?
@@ -831,6 +846,7 @@ struct OrgPage<'a> {
     role: Role,
     manage: bool,
     orgs: Vec<(Organisation, Role)>,
+    blocked: Vec<vigil_store::records::OperationRecord>,
 }
 
 /// `GET /orgs/{org}`: the organisation's home, with the switcher.
@@ -849,6 +865,16 @@ pub async fn show_org(
         Ok(o) => o,
         Err(r) => return r,
     };
+    let s2 = scope.clone();
+    let blocked = match blocking(&me.accounts, move |s| {
+        crate::records::blocked_operations(s, &s2)
+    })
+    .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return internal(&e),
+        Err(r) => return r,
+    };
     let c = chrome(
         &state,
         &headers,
@@ -864,6 +890,7 @@ pub async fn show_org(
             role: scope.role(),
             manage: scope.role().allows(Action::ManageMembers),
             orgs,
+            blocked,
         },
     )
 }

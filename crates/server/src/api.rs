@@ -159,16 +159,28 @@ pub async fn law_entry(State(state): State<AppState>, Path(code): Path<String>) 
         description = "Export-control decisions under Regulation (EU) 2021/821: classify products, assess export operations, look up the law.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(classify, assess, law_entry),
-    components(schemas(Problem, FieldProblem, EntryView)),
+    paths(classify, assess, law_entry, crate::screening::api_screen),
+    components(schemas(
+        Problem,
+        FieldProblem,
+        EntryView,
+        crate::screening::ScreenRequest,
+        crate::screening::ScreenResponse,
+        crate::screening::HitView,
+        crate::screening::ListView,
+        crate::screening::ScreenQueryView
+    )),
     tags(
         (name = "decisions", description = "Classification and assessment"),
         (name = "law", description = "The law Vigil applies"),
+        (name = "screening", description = "Parties against the served sanctions lists (bearer token or session)"),
     )
 )]
 pub struct ApiDoc;
 
 /// `GET /api/openapi.json`.
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(<crate::records::RecordsApi as OpenApi>::openapi());
+    Json(doc)
 }

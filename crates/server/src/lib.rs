@@ -7,12 +7,15 @@
 //!
 //! The stateless tools (classify, assess, the law) work without a database; with one
 //! ([`AppState::with_store`]), [`accounts`] adds first-start setup, sign-in, organisations,
-//! members and API tokens.
+//! members and API tokens, and [`records`] the organisation's items (with their classification
+//! records), parties and operations (with their assessments), on pages and in the API.
 
 pub mod accounts;
 pub mod api;
 pub mod i18n;
 pub mod problem;
+pub mod records;
+pub mod screening;
 pub mod ui;
 
 use std::net::SocketAddr;
@@ -43,6 +46,9 @@ pub struct AppState {
     /// Accounts, organisations and sessions, when the server has a database (the stateless
     /// tools work without one).
     pub accounts: Option<accounts::Accounts>,
+    /// The screening index over the served lists (empty without a database), rebuilt after an
+    /// import.
+    pub screening: Arc<screening::ScreeningState>,
 }
 
 /// Today's date from the system clock (UTC).
@@ -76,13 +82,20 @@ impl AppState {
             catalog: Arc::new(i18n::Catalog::load()?),
             today,
             accounts: None,
+            screening: Arc::new(screening::ScreeningState::default()),
         })
     }
 
     /// The same state with accounts on `store` (`secure_cookies`: mark the session cookie
     /// `Secure` on every response, for a server behind TLS).
+    ///
+    /// The served sanctions lists are loaded and indexed here (a database failure is logged and
+    /// the server screens against no list until the next import).
     #[must_use]
     pub fn with_store(self, store: vigil_store::Store, secure_cookies: bool) -> AppState {
+        if let Err(e) = self.screening.reload(&store) {
+            tracing::error!(error = %e, "the served lists could not be loaded");
+        }
         AppState {
             accounts: Some(accounts::Accounts::new(store, secure_cookies)),
             ..self
@@ -98,7 +111,27 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/law/entries/{code}", get(api::law_entry))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/v1/me", get(accounts::api_me))
-        .route("/api/v1/members", get(accounts::api_members));
+        .route("/api/v1/members", get(accounts::api_members))
+        .route(
+            "/api/v1/items",
+            get(records::api_items).post(records::api_create_item),
+        )
+        .route("/api/v1/items/{id}", get(records::api_item))
+        .route(
+            "/api/v1/items/{id}/classifications",
+            post(records::api_classify_item),
+        )
+        .route(
+            "/api/v1/parties",
+            get(records::api_parties).post(records::api_create_party),
+        )
+        .route(
+            "/api/v1/operations",
+            get(records::api_operations).post(records::api_create_operation),
+        )
+        .route("/api/v1/operations/{id}", get(records::api_operation))
+        .route("/api/v1/screen", post(screening::api_screen))
+        .route("/match/{dataset}", post(screening::yente_match));
     let pages = Router::new()
         .route("/", get(ui::home))
         .route(
@@ -139,14 +172,45 @@ pub fn router(state: AppState) -> Router {
             "/orgs/{org}/tokens/{id}/revoke",
             post(accounts::revoke_token),
         )
+        .route("/screening", get(screening::screening_home))
+        .route("/orgs/{org}/screening", get(screening::screening_get))
+        .route(
+            "/orgs/{org}/items",
+            get(records::list_items).post(records::create_item),
+        )
+        .route("/orgs/{org}/items/{id}", get(records::show_item))
+        .route(
+            "/orgs/{org}/items/{id}/classify",
+            post(records::classify_item),
+        )
+        .route(
+            "/orgs/{org}/parties",
+            get(records::list_parties).post(records::create_party),
+        )
+        .route(
+            "/orgs/{org}/operations",
+            get(records::list_operations).post(records::create_operation),
+        )
+        .route("/orgs/{org}/operations/{id}", get(records::show_operation))
         .route("/health", get(|| async { "ok" }));
+    // List files are larger than any other body: their own limit.
+    let uploads = Router::new()
+        .route(
+            "/orgs/{org}/screening/import",
+            post(screening::screening_import),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            screening::MAX_UPLOAD_BYTES,
+        ))
+        .layer(RequestBodyLimitLayer::new(screening::MAX_UPLOAD_BYTES));
     Router::new()
         .merge(api)
         .merge(pages)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(uploads)
         .fallback(ui::not_found)
         .with_state(state)
         .layer(CsrfLayer::new())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -266,7 +266,7 @@ pub async fn assess_form(
     render(StatusCode::OK, &page, lang, cookie)
 }
 
-fn citation_links(state: &AppState, a: &Assessment) -> Vec<Link> {
+pub(crate) fn citation_links(state: &AppState, a: &Assessment) -> Vec<Link> {
     a.citations
         .iter()
         .map(|c| {

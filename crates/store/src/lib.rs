@@ -8,7 +8,10 @@
 //!   good import, "newest good import per source is served", re-import of the same content as a
 //!   no-op, imports as one transaction;
 //! - the audit trail ([`audit`]): an append-only, hash-chained log per organisation, appended in
-//!   the same transaction as the change it records, and its verification.
+//!   the same transaction as the change it records, and its verification;
+//! - the records of the workspace ([`records`]): items and their classification records,
+//!   parties, operations and their assessments, each read and written through an organisation
+//!   scope and audited in the same transaction.
 //!
 //! **What it must never do**
 //! - decide anything: screening is `vigil-screening`'s, decisions are `vigil-domain`'s;
@@ -25,6 +28,7 @@ compile_error!("vigil-store needs the `sqlite` or the `postgres` feature (or bot
 pub mod accounts;
 pub mod audit;
 pub mod lists;
+pub mod records;
 pub mod schema;
 
 use std::path::PathBuf;

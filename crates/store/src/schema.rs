@@ -163,16 +163,117 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The product master of an organisation.
+    items (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// The organisation.
+        org_id -> Text,
+        /// Name.
+        name -> Text,
+        /// `hardware`, `software` or `technology`.
+        kind -> Text,
+        /// Description in the vendor's words.
+        description -> Text,
+        /// The user who created it.
+        created_by -> Text,
+        /// When created (µs).
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The classification record of one version or release of an item.
+    classifications (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// The organisation.
+        org_id -> Text,
+        /// The item.
+        item_id -> Text,
+        /// Version or release label.
+        version_label -> Text,
+        /// The product sheet (ItemSheet JSON).
+        sheet_json -> Text,
+        /// Vigil's classification (Classification JSON).
+        result_json -> Text,
+        /// The Annex I entries the user chose (JSON array of codes).
+        entries_json -> Text,
+        /// The user's Art. 2(20) reading: `yes` or `no`.
+        cyber_surveillance -> Text,
+        /// Law version of the classification.
+        law_version -> Text,
+        /// Who classified.
+        classified_by -> Text,
+        /// When (µs).
+        classified_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Parties of an organisation's operations.
+    parties (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// The organisation.
+        org_id -> Text,
+        /// Contract role (`consignee`, `end_user` …).
+        role -> Text,
+        /// Name.
+        name -> Text,
+        /// ISO 3166-1 alpha-2 country.
+        country -> Text,
+        /// Free notes.
+        notes -> Text,
+        /// The user who created it.
+        created_by -> Text,
+        /// When created (µs).
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Export operations and their assessments.
+    operations (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// The organisation.
+        org_id -> Text,
+        /// The exporter's reference.
+        reference -> Text,
+        /// The OPERATION input (JSON).
+        input_json -> Text,
+        /// The assessment (JSON).
+        assessment_json -> Text,
+        /// The decision (contract name).
+        decision -> Text,
+        /// Law version of the assessment.
+        law_version -> Text,
+        /// `decided` or `blocked`.
+        status -> Text,
+        /// The user who created it.
+        created_by -> Text,
+        /// When created (µs).
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(list_entries -> list_imports (import_id));
 diesel::joinable!(memberships -> organisations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(classifications -> items (item_id));
 diesel::allow_tables_to_appear_in_same_query!(list_imports, list_entries);
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
     memberships,
     sessions,
-    api_tokens
+    api_tokens,
+    items,
+    classifications,
+    parties,
+    operations
 );

@@ -422,3 +422,6 @@ mod audit;
 
 #[path = "store/accounts.rs"]
 mod accounts;
+
+#[path = "store/records.rs"]
+mod records;

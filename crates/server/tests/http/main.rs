@@ -10,6 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigil_server::{AppState, Application};
 
 mod accounts;
+mod records;
+mod screening;
 
 struct Reply {
     status: u16,

@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS operations;
+DROP TABLE IF EXISTS parties;
+DROP TABLE IF EXISTS classifications;
+DROP TABLE IF EXISTS items;
