@@ -5,6 +5,7 @@
 
 mod admin_cmd;
 mod audit_cmd;
+mod backup_cmd;
 mod bench_cmd;
 mod bench_http;
 mod law_cmd;
@@ -67,6 +68,12 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: audit_cmd::AuditCommand,
+    },
+    /// Copy the SQLite database (--db) consistently to FILE, while the server runs (`VACUUM
+    /// INTO`; never overwrites). PostgreSQL: use pg_dump (README: Backup and restore).
+    Backup {
+        /// The new backup file (must not exist).
+        file: PathBuf,
     },
     /// Screen a party (NAME) or a CSV file of parties (--batch) against the imported lists.
     Screen(screen_cmd::ScreenArgs),
@@ -182,6 +189,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Audit { command } => {
             audit_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
+        Command::Backup { file } => {
+            backup_cmd::run(&file, cli.db.as_deref(), cli.format == Format::Json)?;
         }
         Command::Screen(args) => {
             screen_cmd::run(args, cli.db.as_deref(), cli.format == Format::Json)?;

@@ -47,6 +47,8 @@ pub struct Accounts {
     setup: Arc<Mutex<Option<String>>>,
     /// Mark cookies `Secure` whatever the request says (the server is behind TLS).
     pub secure_cookies: bool,
+    /// Sign-in attempts per client address (besides the per-account lock-out).
+    pub login_limiter: crate::ratelimit::LoginLimiter,
 }
 
 impl Accounts {
@@ -57,6 +59,7 @@ impl Accounts {
             store,
             setup: Arc::new(Mutex::new(None)),
             secure_cookies,
+            login_limiter: crate::ratelimit::LoginLimiter::default(),
         }
     }
 
@@ -522,16 +525,25 @@ pub async fn login_form(
 }
 
 /// `POST /login`: on success a new session (the old one, if any, is ended: the id is rotated).
+///
+/// Attempts are limited per client address ([`crate::ratelimit`]): beyond the limit, 429 with
+/// `Retry-After` (a page, or problem details for a client asking for JSON), before any password
+/// is checked.
 pub async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let acc = match accounts_of(&state, &headers) {
         Ok(a) => a,
         Err(r) => return r,
     };
+    if let Err(wait) = acc.login_limiter.check(ip) {
+        tracing::warn!(client = ?ip, "sign-in attempts over the per-address limit");
+        return login_rate_limited(&state, &headers, &q, &form, wait);
+    }
     let old = cookie(&headers, SESSION_COOKIE);
     let (email, pw) = (form.email.clone(), form.password.clone());
     let outcome = match blocking(&acc, move |s| s.login(&email, &pw, old.as_deref())).await {
@@ -540,6 +552,7 @@ pub async fn login_submit(
         Err(r) => return r,
     };
     let c = chrome(&state, &headers, &q, "/login", None);
+    let mut retry_after = None;
     let (status, error) = match outcome {
         LoginOutcome::Success { user, session } => {
             let to = match safe_next(Some(&form.next)) {
@@ -564,13 +577,15 @@ pub async fn login_submit(
                         .ok()
                 })
                 .unwrap_or_default();
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            retry_after = Some((until / 1_000_000 - now).max(1));
             (
                 StatusCode::TOO_MANY_REQUESTS,
                 format!("{} {at} UTC.", c.t.get("login-locked")),
             )
         }
     };
-    page(
+    let mut res = page(
         status,
         &LoginPage {
             c,
@@ -578,7 +593,55 @@ pub async fn login_submit(
             next: safe_next(Some(&form.next)).unwrap_or_default(),
             error: Some(error),
         },
-    )
+    );
+    if let Some(secs) = retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
+}
+
+/// 429 for a client over the sign-in limit: the sign-in page with the message, or problem details
+/// when the client asks for JSON; `Retry-After` in seconds either way.
+fn login_rate_limited(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    form: &LoginForm,
+    wait: u64,
+) -> Response {
+    let c = chrome(state, headers, q, "/login", None);
+    let message = format!(
+        "{} {wait} {}",
+        c.t.get("login-rate-limited"),
+        c.t.get("login-rate-limited-seconds")
+    );
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let mut res = if wants_json {
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many sign-in attempts",
+            message,
+        )
+        .into_response()
+    } else {
+        page(
+            StatusCode::TOO_MANY_REQUESTS,
+            &LoginPage {
+                c,
+                email: form.email.clone(),
+                next: safe_next(Some(&form.next)).unwrap_or_default(),
+                error: Some(message),
+            },
+        )
+    };
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    res
 }
 
 /// `POST /logout`: ends the session in the database and clears the cookie.
@@ -847,6 +910,9 @@ struct OrgPage<'a> {
     manage: bool,
     orgs: Vec<(Organisation, Role)>,
     blocked: Vec<vigil_store::records::OperationRecord>,
+    lists: Vec<crate::dashboard::ListFreshness>,
+    lists_stale: bool,
+    read_audit: bool,
 }
 
 /// `GET /orgs/{org}`: the organisation's home, with the switcher.
@@ -866,8 +932,11 @@ pub async fn show_org(
         Err(r) => return r,
     };
     let s2 = scope.clone();
-    let blocked = match blocking(&me.accounts, move |s| {
-        crate::records::blocked_operations(s, &s2)
+    let (blocked, served) = match blocking(&me.accounts, move |s| {
+        Ok::<_, vigil_store::StoreError>((
+            crate::records::blocked_operations(s, &s2)?,
+            s.served_lists()?,
+        ))
     })
     .await
     {
@@ -875,6 +944,7 @@ pub async fn show_org(
         Ok(Err(e)) => return internal(&e),
         Err(r) => return r,
     };
+    let lists = crate::dashboard::freshness(&served, time::OffsetDateTime::now_utc());
     let c = chrome(
         &state,
         &headers,
@@ -891,6 +961,9 @@ pub async fn show_org(
             manage: scope.role().allows(Action::ManageMembers),
             orgs,
             blocked,
+            lists_stale: lists.iter().any(|l| l.stale),
+            lists,
+            read_audit: scope.role().allows(Action::ReadAudit),
         },
     )
 }

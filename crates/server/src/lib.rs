@@ -12,8 +12,11 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit_log;
+pub mod dashboard;
 pub mod i18n;
 pub mod problem;
+pub mod ratelimit;
 pub mod records;
 pub mod screening;
 pub mod ui;
@@ -174,6 +177,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/screening", get(screening::screening_home))
         .route("/orgs/{org}/screening", get(screening::screening_get))
+        .route("/orgs/{org}/audit", get(audit_log::audit_page))
+        .route("/orgs/{org}/audit.csv", get(audit_log::audit_csv))
         .route(
             "/orgs/{org}/items",
             get(records::list_items).post(records::create_item),
@@ -270,9 +275,13 @@ impl Application {
     /// # Errors
     /// [`ServeError::Io`] on a serving error.
     pub async fn serve(self) -> Result<(), ServeError> {
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        // The peer address feeds the per-client sign-in limit ([`ratelimit`]).
+        axum::serve(
+            self.listener,
+            router(self.state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         Ok(())
     }
 }

@@ -53,6 +53,8 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// Only this action; a value ending in `.` (e.g. `list.`) is a prefix.
     pub action: Option<String>,
+    /// Take `action` as a prefix whatever it ends with (`item` finds `item.created`).
+    pub action_prefix: bool,
     /// Only this subject.
     pub subject: Option<String>,
     /// At most this many records.
@@ -301,7 +303,7 @@ impl Store {
             q = q.filter(audit_log::actor.eq(a.clone()));
         }
         if let Some(a) = &filter.action {
-            q = if a.ends_with('.') {
+            q = if filter.action_prefix || a.ends_with('.') {
                 q.filter(audit_log::action.like(like_prefix(a)).escape('\\'))
             } else {
                 q.filter(audit_log::action.eq(a.clone()))

@@ -27,6 +27,7 @@ compile_error!("vigil-store needs the `sqlite` or the `postgres` feature (or bot
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod lists;
 pub mod records;
 pub mod schema;
@@ -234,6 +235,23 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A backup would overwrite an existing file.
+    #[error("{}: the file exists; a backup never overwrites a file", path.display())]
+    BackupExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A backup path that SQLite cannot be given (not UTF-8).
+    #[error("{}: the backup path is not valid UTF-8", path.display())]
+    BackupPath {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Online backups are SQLite's; PostgreSQL is backed up with `pg_dump`.
+    #[error(
+        "vigil backup copies SQLite databases; back up PostgreSQL with pg_dump (see the README: Backup and restore)"
+    )]
+    BackupUnsupported,
     /// A list's counts disagree with what was written: the import was rolled back.
     #[error("{source_name} import rolled back: {message}")]
     Inconsistent {

@@ -10,6 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vigil_server::{AppState, Application};
 
 mod accounts;
+mod audit;
+mod matrix;
+mod ratelimit;
 mod records;
 mod screening;
 

@@ -1,0 +1,959 @@
+//! The isolation matrix, through the real server on a temporary SQLite database: every route of
+//! the router that concerns organisation data ([`ROUTES`], pages and API, GET and POST) × every
+//! role of organisation A (admin, officer, operator, auditor) × {A's own data, organisation B's
+//! data, A's path with B's record ids}, asserting the status (allowed per
+//! [`Role::allows`], 403 for a member lacking the right, 404 for another organisation's data) and
+//! that no response shows any of B's marker strings; and, signed out, every such page redirects
+//! to the sign-in page and every API route answers 401.
+//!
+//! [`ROUTES`] must name every route of `crates/server/src/lib.rs` (or list it in [`NOT_ORG_DATA`]
+//! with the reason): a new route fails `the_route_table_covers_the_router` until it is added.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use super::*;
+
+use vigil_domain::access::{Action, Role};
+use vigil_store::Store;
+use vigil_store::accounts::{NewUser, OrgScope};
+use vigil_store::records::{NewClassification, NewItem, NewParty};
+
+const PW: &str = "correct horse battery";
+
+/// Names given to organisation B's records: none may appear in a response to a member of A.
+const B_MARKERS: &[&str] = &[
+    "ZULU-ORG-B",
+    "zulu-admin@b.example",
+    "Zulu Bravo",
+    "ZULU-SPARE-B",
+    "ZULU-ITEM-B",
+    "ZULU-ITEM-DESC-B",
+    "ZULU-CLASS-B",
+    "ZULU-PARTY-B",
+    "ZULU-OP-B",
+    "ZULU-TOKEN-B",
+];
+
+/// How a route is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// A page: session cookie; signed out, a redirect to `/login`.
+    Page,
+    /// The JSON API: bearer token (acting in one organisation); without one, 401.
+    Api,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Any signed-in user; no organisation in the path (what it shows is the user's own).
+    SignedIn,
+    /// A member of the organisation (of the path, or of the token) whose role allows the action.
+    Member(Action),
+}
+
+/// The request body of a call (`n` makes names unique).
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    None,
+    OrgForm,
+    NewMemberForm,
+    RoleForm,
+    TokenForm,
+    ImportUpload,
+    ItemForm,
+    ClassifyForm,
+    PartyForm,
+    OperationForm,
+    ItemJson,
+    ClassificationJson,
+    PartyJson,
+    OperationJson,
+    ScreenJson,
+    MatchJson,
+}
+
+struct Route {
+    method: &'static str,
+    /// The router's path pattern (`{org}`, `{id}`, `{user}`, `{dataset}` are filled in).
+    pattern: &'static str,
+    via: Via,
+    gate: Gate,
+    body: Body,
+    /// The status of an allowed call.
+    ok: u16,
+}
+
+const fn page(
+    method: &'static str,
+    pattern: &'static str,
+    gate: Gate,
+    body: Body,
+    ok: u16,
+) -> Route {
+    Route {
+        method,
+        pattern,
+        via: Via::Page,
+        gate,
+        body,
+        ok,
+    }
+}
+
+const fn api(
+    method: &'static str,
+    pattern: &'static str,
+    gate: Gate,
+    body: Body,
+    ok: u16,
+) -> Route {
+    Route {
+        method,
+        pattern,
+        via: Via::Api,
+        gate,
+        body,
+        ok,
+    }
+}
+
+use Gate::{Member, SignedIn};
+
+/// Every route concerning organisation data.
+const ROUTES: &[Route] = &[
+    // Organisations, members, tokens.
+    page("GET", "/orgs", SignedIn, Body::None, 200),
+    page("POST", "/orgs", SignedIn, Body::OrgForm, 303),
+    page("GET", "/account", SignedIn, Body::None, 200),
+    page("GET", "/orgs/{org}", Member(Action::Read), Body::None, 200),
+    page(
+        "GET",
+        "/orgs/{org}/members",
+        Member(Action::ManageMembers),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/members",
+        Member(Action::ManageMembers),
+        Body::NewMemberForm,
+        303,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/members/{user}/role",
+        Member(Action::ManageMembers),
+        Body::RoleForm,
+        303,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/tokens",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/tokens",
+        Member(Action::Read),
+        Body::TokenForm,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/tokens/{id}/revoke",
+        Member(Action::Read),
+        Body::None,
+        303,
+    ),
+    // Screening.
+    page("GET", "/screening", SignedIn, Body::None, 303),
+    page(
+        "GET",
+        "/orgs/{org}/screening",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    // A file that is not a list: refused (422) once past the access check.
+    page(
+        "POST",
+        "/orgs/{org}/screening/import",
+        Member(Action::ManageLists),
+        Body::ImportUpload,
+        422,
+    ),
+    // The audit log.
+    page(
+        "GET",
+        "/orgs/{org}/audit",
+        Member(Action::ReadAudit),
+        Body::None,
+        200,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/audit.csv",
+        Member(Action::ReadAudit),
+        Body::None,
+        200,
+    ),
+    // Records.
+    page(
+        "GET",
+        "/orgs/{org}/items",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/items",
+        Member(Action::Enter),
+        Body::ItemForm,
+        303,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/items/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    // A classification run (shown, not saved).
+    page(
+        "POST",
+        "/orgs/{org}/items/{id}/classify",
+        Member(Action::Enter),
+        Body::ClassifyForm,
+        200,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/parties",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/parties",
+        Member(Action::Enter),
+        Body::PartyForm,
+        303,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/operations",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations",
+        Member(Action::Enter),
+        Body::OperationForm,
+        303,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/operations/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    // The API (a token acts in one organisation: "other" is B's record ids).
+    api("GET", "/api/v1/me", Member(Action::Read), Body::None, 200),
+    api(
+        "GET",
+        "/api/v1/members",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "GET",
+        "/api/v1/items",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/items",
+        Member(Action::Enter),
+        Body::ItemJson,
+        201,
+    ),
+    api(
+        "GET",
+        "/api/v1/items/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/items/{id}/classifications",
+        Member(Action::Enter),
+        Body::ClassificationJson,
+        201,
+    ),
+    api(
+        "GET",
+        "/api/v1/parties",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/parties",
+        Member(Action::Enter),
+        Body::PartyJson,
+        201,
+    ),
+    api(
+        "GET",
+        "/api/v1/operations",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/operations",
+        Member(Action::Enter),
+        Body::OperationJson,
+        201,
+    ),
+    api(
+        "GET",
+        "/api/v1/operations/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    // Screening against the served lists (shared by every organisation): any signed-in caller.
+    api("POST", "/api/v1/screen", SignedIn, Body::ScreenJson, 200),
+    api("POST", "/match/{dataset}", SignedIn, Body::MatchJson, 200),
+];
+
+/// Routes of the router that show no organisation data, and why.
+const NOT_ORG_DATA: &[(&str, &str, &str)] = &[
+    ("POST", "/api/v1/classify", "stateless tool"),
+    ("POST", "/api/v1/assess", "stateless tool"),
+    ("GET", "/api/v1/law/entries/{code}", "the law"),
+    ("GET", "/api/openapi.json", "the API description"),
+    ("GET", "/", "home"),
+    ("GET", "/classify", "stateless tool"),
+    ("POST", "/classify", "stateless tool"),
+    ("GET", "/assess", "stateless tool"),
+    ("POST", "/assess", "stateless tool"),
+    ("GET", "/law", "the law"),
+    ("GET", "/law/{code}", "the law"),
+    ("GET", "/static/vigil.css", "stylesheet"),
+    ("GET", "/setup/{token}", "first start, before any user"),
+    ("POST", "/setup/{token}", "first start, before any user"),
+    ("GET", "/login", "sign-in"),
+    (
+        "POST",
+        "/login",
+        "sign-in (tests in accounts.rs and ratelimit.rs)",
+    ),
+    ("POST", "/logout", "the caller's own session"),
+    (
+        "POST",
+        "/account/password",
+        "the caller's own password (accounts.rs)",
+    ),
+    (
+        "POST",
+        "/account/language",
+        "the caller's own language (accounts.rs)",
+    ),
+    ("GET", "/health", "liveness"),
+];
+
+/// The (method, path) of every route in the router's source.
+fn router_routes() -> Vec<(String, String)> {
+    let src = include_str!("../../src/lib.rs");
+    let mut out = Vec::new();
+    for (at, _) in src.match_indices(".route(") {
+        let start = at + ".route(".len();
+        let mut depth = 1;
+        let mut end = start;
+        for (i, ch) in src[start..].char_indices() {
+            match ch {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = start + i;
+                break;
+            }
+        }
+        let call = &src[start..end];
+        let path = call.split('"').nth(1).unwrap().to_owned();
+        for (needle, method) in [("get(", "GET"), ("post(", "POST")] {
+            if call.contains(needle) {
+                out.push((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_route_table_covers_the_router() {
+    let routes = router_routes();
+    assert!(routes.len() > 40, "{routes:?}");
+    for (method, path) in &routes {
+        let in_table = ROUTES
+            .iter()
+            .any(|r| r.method == method && r.pattern == path);
+        let excluded = NOT_ORG_DATA
+            .iter()
+            .any(|(m, p, _)| m == method && p == path);
+        assert!(
+            in_table ^ excluded,
+            "{method} {path}: add it to ROUTES (organisation data) or to NOT_ORG_DATA (with the \
+             reason), exactly once"
+        );
+    }
+    for r in ROUTES {
+        assert!(
+            routes.iter().any(|(m, p)| m == r.method && p == r.pattern),
+            "{} {} is not a route any more",
+            r.method,
+            r.pattern
+        );
+    }
+    assert_eq!(
+        ROUTES.len() + NOT_ORG_DATA.len(),
+        routes.len(),
+        "a route is listed twice"
+    );
+}
+
+/// The ids put in a path.
+#[derive(Debug, Clone)]
+struct Ids {
+    org: String,
+    item: String,
+    op: String,
+    user: String,
+    token: String,
+}
+
+/// A member of A, with a session, an API token and a token to revoke.
+struct Caller {
+    role: Role,
+    session: String,
+    bearer: String,
+    spare_token: String,
+}
+
+struct World {
+    addr: SocketAddr,
+    store: Store,
+    callers: Vec<Caller>,
+    /// A session of B's administrator (to show the markers are there to be found).
+    b_session: String,
+    a: Ids,
+    b: Ids,
+    _dir: tempfile::TempDir,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+fn new_member(store: &Store, email: &str, name: &str, org: &str, role: Role) -> OrgScope {
+    let (u, o) = store
+        .admin_create_user(
+            &NewUser {
+                email,
+                display_name: name,
+                password: PW,
+            },
+            org,
+            role,
+            "test",
+        )
+        .unwrap();
+    store.scope(&u.id, &o.id).unwrap().unwrap()
+}
+
+/// An item (classified), a party, an operation and a token in `scope`'s organisation, named with
+/// `tag`: (item id, token id).
+fn records(store: &Store, scope: &OrgScope, tag: &str) -> (String, String) {
+    let item = store
+        .create_item(
+            scope,
+            &NewItem {
+                name: &format!("ZULU-ITEM-{tag}"),
+                kind: "hardware",
+                description: &format!("ZULU-ITEM-DESC-{tag}"),
+            },
+        )
+        .unwrap();
+    store
+        .classify_item(
+            scope,
+            &item.id,
+            &NewClassification {
+                version_label: &format!("ZULU-CLASS-{tag}"),
+                sheet_json: "{}",
+                result_json: "{}",
+                entries: &["5A002.a".to_owned()],
+                cyber_surveillance: false,
+                law_version: "x",
+            },
+        )
+        .unwrap();
+    store
+        .create_party(
+            scope,
+            &NewParty {
+                role: "consignee",
+                name: &format!("ZULU-PARTY-{tag}"),
+                country: "DE",
+                notes: "",
+            },
+        )
+        .unwrap();
+    let (token, _) = store
+        .create_token(scope, &format!("ZULU-TOKEN-{tag}"))
+        .unwrap();
+    (item.id, token.id)
+}
+
+fn operation_json(reference: &str) -> String {
+    let mut op: serde_json::Value =
+        serde_json::from_str(&example("operations/vpn-appliance-to-us.json")).unwrap();
+    op["reference"] = serde_json::json!(reference);
+    op.to_string()
+}
+
+/// Organisations A and B with records in each; A's admin, officer, operator and auditor (plus a
+/// spare auditor whose role the admin "changes"); B's admin and a spare member.
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
+    let state = AppState::embedded(today)
+        .unwrap()
+        .with_store(store.clone(), false);
+    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
+        .await
+        .unwrap();
+    let addr = app.local_addr().unwrap();
+    tokio::spawn(app.serve());
+
+    let st = store.clone();
+    let (a, b, b_bearer, b_session, a_bearer, callers) = blocking(move || {
+        let b_admin = new_member(
+            &st,
+            "zulu-admin@b.example",
+            "Zulu Bravo",
+            "ZULU-ORG-B",
+            Role::Admin,
+        );
+        let b_spare = new_member(
+            &st,
+            "spare@b.example",
+            "ZULU-SPARE-B",
+            "ZULU-ORG-B",
+            Role::Auditor,
+        );
+        let (b_item, b_token) = records(&st, &b_admin, "B");
+        let (_, b_bearer) = st.create_token(&b_admin, "ZULU-TOKEN-B").unwrap();
+        let b_session = st.start_session(b_admin.user_id()).unwrap();
+        let mut callers = Vec::new();
+        let mut a_scope = None;
+        for role in Role::ALL {
+            let scope = new_member(
+                &st,
+                &format!("{}@a.example", role.as_str()),
+                "Alpha member",
+                "Org Alpha",
+                role,
+            );
+            let session = st.start_session(scope.user_id()).unwrap();
+            let (_, bearer) = st.create_token(&scope, "alpha").unwrap();
+            let (spare, _) = st.create_token(&scope, "alpha-spare").unwrap();
+            callers.push(Caller {
+                role,
+                session,
+                bearer,
+                spare_token: spare.id,
+            });
+            if role == Role::Admin {
+                a_scope = Some(scope);
+            }
+        }
+        let a_admin = a_scope.unwrap();
+        let a_spare = new_member(
+            &st,
+            "spare@a.example",
+            "Alpha spare",
+            "Org Alpha",
+            Role::Auditor,
+        );
+        let (a_item, a_token) = records(&st, &a_admin, "A");
+        let (_, a_bearer) = st.create_token(&a_admin, "alpha-ops").unwrap();
+        let a = Ids {
+            org: a_admin.org_id().to_owned(),
+            item: a_item,
+            op: String::new(),
+            user: a_spare.user_id().to_owned(),
+            token: a_token,
+        };
+        let b = Ids {
+            org: b_admin.org_id().to_owned(),
+            item: b_item,
+            op: String::new(),
+            user: b_spare.user_id().to_owned(),
+            token: b_token,
+        };
+        (a, b, b_bearer, b_session, a_bearer, callers)
+    })
+    .await;
+    let mut w = World {
+        addr,
+        store,
+        callers,
+        b_session,
+        a,
+        b,
+        _dir: dir,
+    };
+    // An operation in each, through the API (assessed and stored as a user would).
+    for (bearer, reference) in [(&b_bearer, "ZULU-OP-B"), (&a_bearer, "ALPHA-OP-A")] {
+        let r = call_api(
+            addr,
+            "POST",
+            "/api/v1/operations",
+            bearer,
+            &operation_json(reference),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_str().unwrap().to_owned();
+        if reference.ends_with('B') {
+            w.b.op = id;
+        } else {
+            w.a.op = id;
+        }
+    }
+    w
+}
+
+async fn call_api(addr: SocketAddr, method: &str, path: &str, bearer: &str, body: &str) -> Reply {
+    let auth = format!("Bearer {bearer}");
+    let mut h = vec![("Content-Type", "application/json")];
+    if !bearer.is_empty() {
+        h.push(("Authorization", auth.as_str()));
+    }
+    request(addr, method, path, &h, body).await
+}
+
+/// The path of `route` with `ids` filled in (the organisation from `org`, records from `ids`).
+fn fill(route: &Route, org: &str, ids: &Ids, token: &str) -> String {
+    route
+        .pattern
+        .replace("{org}", org)
+        .replace("{user}", &ids.user)
+        .replace("{dataset}", "default")
+        .replace(
+            "{id}",
+            if route.pattern.contains("/tokens/") {
+                token
+            } else if route.pattern.contains("/operations/") {
+                &ids.op
+            } else {
+                &ids.item
+            },
+        )
+}
+
+/// The content type and body of a call.
+fn body(b: Body, n: usize) -> (&'static str, String) {
+    const FORM_CT: &str = "application/x-www-form-urlencoded";
+    const JSON: &str = "application/json";
+    match b {
+        Body::None => (FORM_CT, String::new()),
+        Body::OrgForm => (FORM_CT, form(&[("name", &format!("Matrix Org {n}"))])),
+        Body::NewMemberForm => (
+            FORM_CT,
+            form(&[
+                ("email", &format!("new{n}@a.example")),
+                ("role", "auditor"),
+                ("display_name", "New"),
+                ("password", PW),
+            ]),
+        ),
+        Body::RoleForm => (FORM_CT, form(&[("role", "auditor")])),
+        Body::TokenForm => (FORM_CT, form(&[("name", &format!("matrix-{n}"))])),
+        Body::ImportUpload => {
+            let b = "vigilMatrixBoundary";
+            (
+                "multipart/form-data; boundary=vigilMatrixBoundary",
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nun\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.xml\"\r\nContent-Type: application/xml\r\n\r\n<CONSOLIDATED_LIST\r\n--{b}--\r\n"
+                ),
+            )
+        }
+        Body::ItemForm => (
+            FORM_CT,
+            form(&[
+                ("name", &format!("Matrix item {n}")),
+                ("kind", "hardware"),
+                ("description", "VPN gateway"),
+            ]),
+        ),
+        Body::ClassifyForm => (
+            FORM_CT,
+            form(&[
+                (
+                    "description",
+                    &format!("Site-to-site VPN gateway appliance {n}"),
+                ),
+                ("facts", ""),
+            ]),
+        ),
+        Body::PartyForm => (
+            FORM_CT,
+            form(&[
+                ("role", "consignee"),
+                ("name", &format!("Matrix party {n}")),
+                ("country", "DE"),
+            ]),
+        ),
+        Body::OperationForm => (
+            FORM_CT,
+            form(&[("operation", &operation_json(&format!("MATRIX-{n}")))]),
+        ),
+        Body::ItemJson => (
+            JSON,
+            format!(r#"{{"name":"Matrix item {n}","kind":"hardware","description":"x"}}"#),
+        ),
+        Body::ClassificationJson => (
+            JSON,
+            format!(
+                r#"{{"version_label":"m{n}","entries":["5A002.a"],"cyber_surveillance":false}}"#
+            ),
+        ),
+        Body::PartyJson => (
+            JSON,
+            format!(r#"{{"role":"end_user","name":"Matrix party {n}","country":"US"}}"#),
+        ),
+        Body::OperationJson => (JSON, operation_json(&format!("MATRIX-{n}"))),
+        Body::ScreenJson => (JSON, r#"{"name":"Eric Badege"}"#.to_owned()),
+        Body::MatchJson => (
+            JSON,
+            r#"{"queries":{"q":{"schema":"Person","properties":{"name":["Eric Badege"]}}}}"#
+                .to_owned(),
+        ),
+    }
+}
+
+/// Whose data a call is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A's path and A's records.
+    Own,
+    /// B's path and B's records (the API: B's record ids).
+    Other,
+    /// A's path with B's record ids.
+    Mixed,
+}
+
+/// Runs `route` for `caller` on `target`: `None` when the combination does not exist (no
+/// organisation or record id to vary).
+async fn run(w: &World, route: &Route, caller: &Caller, target: Target, n: usize) -> Option<Reply> {
+    let has_org = route.pattern.contains("{org}");
+    let has_id = route.pattern.contains("{id}") || route.pattern.contains("{user}");
+    let (org, ids, token) = match target {
+        Target::Own => (&w.a.org, &w.a, caller.spare_token.as_str()),
+        Target::Other if has_org || (route.via == Via::Api && has_id) => {
+            (&w.b.org, &w.b, w.b.token.as_str())
+        }
+        Target::Mixed if has_org && has_id => (&w.a.org, &w.b, w.b.token.as_str()),
+        _ => return None,
+    };
+    let path = fill(route, org, ids, token);
+    let (ct, body) = body(route.body, n);
+    Some(match route.via {
+        Via::Page => {
+            let cookie = format!("vigil_session={}", caller.session);
+            request(
+                w.addr,
+                route.method,
+                &path,
+                &[
+                    ("Cookie", &cookie),
+                    ("Content-Type", ct),
+                    ("Sec-Fetch-Site", "same-origin"),
+                ],
+                &body,
+            )
+            .await
+        }
+        Via::Api => call_api(w.addr, route.method, &path, &caller.bearer, &body).await,
+    })
+}
+
+fn leaks(r: &Reply) -> Vec<&'static str> {
+    let all = format!("{:?}\n{}", r.headers, r.body);
+    B_MARKERS
+        .iter()
+        .copied()
+        .filter(|m| all.contains(m))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_by_every_role_on_own_and_other_organisation() {
+    let w = world().await;
+    // The markers are there to be found: B's own pages show them.
+    let cookie = format!("vigil_session={}", w.b_session);
+    let mut seen = std::collections::BTreeSet::new();
+    for path in [
+        "",
+        "/members",
+        "/tokens",
+        "/items",
+        "/parties",
+        "/operations",
+    ] {
+        let r = request(
+            w.addr,
+            "GET",
+            &format!("/orgs/{}{path}", w.b.org),
+            &[("Cookie", &cookie)],
+            "",
+        )
+        .await;
+        assert_eq!(r.status, 200, "{path}");
+        seen.extend(leaks(&r));
+    }
+    let r = request(
+        w.addr,
+        "GET",
+        &format!("/orgs/{}/items/{}", w.b.org, w.b.item),
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    seen.extend(leaks(&r));
+    assert_eq!(seen.len(), B_MARKERS.len(), "{seen:?}");
+    let mut cells = 0;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for route in ROUTES {
+        for caller in &w.callers {
+            for target in [Target::Own, Target::Other, Target::Mixed] {
+                n += 1;
+                let Some(r) = run(&w, route, caller, target, n).await else {
+                    continue;
+                };
+                cells += 1;
+                let allowed = match route.gate {
+                    SignedIn => true,
+                    Member(action) => caller.role.allows(action),
+                };
+                // 403 before 404 is no leak: a member lacking the right may learn nothing more.
+                let expected: &[u16] = match (target, allowed) {
+                    (Target::Own, true) => &[route.ok],
+                    (Target::Own, false) => &[403],
+                    (_, true) => &[404],
+                    (_, false) => &[403, 404],
+                };
+                let what = format!(
+                    "{} {} as {} on {target:?}",
+                    route.method,
+                    route.pattern,
+                    caller.role.as_str()
+                );
+                if !expected.contains(&r.status) {
+                    failures.push(format!(
+                        "{what}: {} (expected {expected:?}): {}",
+                        r.status,
+                        r.body
+                            .find("error")
+                            .map_or(&r.body[..r.body.len().min(200)], |i| &r.body
+                                [i..(i + 300).min(r.body.len())])
+                    ));
+                }
+                let leaked = leaks(&r);
+                if !leaked.is_empty() {
+                    failures.push(format!("{what}: shows B's {leaked:?}"));
+                }
+                if route.via == Via::Api && r.status >= 400 {
+                    assert_eq!(
+                        r.headers.get("content-type").map(String::as_str),
+                        Some("application/problem+json"),
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // 24 page routes × 4 roles × (own, other, mixed when the path has a record id; own only
+    // without an organisation) + 13 API routes × 4 roles × (own, other when it has a record id).
+    assert!(cells >= 200, "{cells} cells");
+    eprintln!("isolation matrix: {} routes, {cells} cells", ROUTES.len());
+    // Nothing written through the matrix landed in B.
+    let (st, b) = (w.store.clone(), w.b.clone());
+    let counts = blocking(move || {
+        let scope = st.scope(&b.user, &b.org).unwrap().unwrap();
+        (
+            st.items(&scope).unwrap().len(),
+            st.parties(&scope).unwrap().len(),
+            st.classifications(&scope, &b.item).unwrap().len(),
+            st.members(&scope).unwrap().len(),
+        )
+    })
+    .await;
+    assert_eq!(counts, (1, 1, 1, 2));
+}
+
+#[tokio::test]
+async fn signed_out_pages_go_to_sign_in_and_the_api_answers_401() {
+    let w = world().await;
+    let none = Caller {
+        role: Role::Auditor,
+        session: "0".repeat(64),
+        bearer: String::new(),
+        spare_token: w.a.token.clone(),
+    };
+    for (n, route) in ROUTES.iter().enumerate() {
+        let r = run(&w, route, &none, Target::Own, n).await.unwrap();
+        let what = format!("{} {}", route.method, route.pattern);
+        match route.via {
+            Via::Page => {
+                assert_eq!(r.status, 303, "{what}: {}", r.body);
+                assert!(
+                    r.headers["location"].starts_with("/login?next="),
+                    "{what}: {:?}",
+                    r.headers
+                );
+            }
+            Via::Api => {
+                assert_eq!(r.status, 401, "{what}: {}", r.body);
+                assert!(
+                    r.headers["www-authenticate"].starts_with("Bearer"),
+                    "{what}"
+                );
+            }
+        }
+        assert!(leaks(&r).is_empty() && !r.body.contains("ALPHA"), "{what}");
+    }
+}
