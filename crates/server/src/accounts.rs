@@ -21,7 +21,7 @@ use axum::Json;
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use vigil_domain::access::{Action, Role};
 use vigil_store::Store;
@@ -34,6 +34,7 @@ use crate::AppState;
 use crate::i18n::{Lang, Tr};
 use crate::problem::Problem;
 use crate::ui::Chrome;
+use crate::web::{self, internal, load, org_chrome, page, require, see_other};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "vigil_session";
@@ -104,18 +105,6 @@ async fn blocking<T: Send + 'static>(
         })
 }
 
-fn internal(e: &dyn std::error::Error) -> Response {
-    let mut chain = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        src = s.source();
-    }
-    tracing::error!(error = %chain, "store failure");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-}
-
 /// The value of cookie `name`.
 #[must_use]
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -155,10 +144,6 @@ fn with_cookie(mut res: Response, c: HeaderValue) -> Response {
     res
 }
 
-fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
-}
-
 /// `?lang=` and `?next=`.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
@@ -193,21 +178,6 @@ pub(crate) fn chrome<'a>(
         path: path.to_owned(),
         law_version: state.law.version().to_owned(),
         signed_in: user.is_some() || cookie(headers, SESSION_COOKIE).is_some(),
-    }
-}
-
-fn page<T: Template>(status: StatusCode, tpl: &T) -> Response {
-    match tpl.render() {
-        Ok(body) => {
-            let mut res = (status, axum::response::Html(body)).into_response();
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
     }
 }
 
@@ -920,13 +890,8 @@ pub async fn show_org(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    web::Member { me, scope }: web::Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let orgs = match me.orgs().await {
         Ok(o) => o,
         Err(r) => return r,
@@ -1002,20 +967,6 @@ struct MembersPage<'a> {
     errors: BTreeMap<String, String>,
 }
 
-/// 404 for a non-member, 403 for a member who may not manage members.
-async fn admin_scope(
-    state: &AppState,
-    headers: &HeaderMap,
-    me: &CurrentUser,
-    org: String,
-) -> Result<OrgScope, Response> {
-    let scope = me.scope(state, headers, org).await?;
-    if !scope.role().allows(Action::ManageMembers) {
-        return Err(message(state, headers, StatusCode::FORBIDDEN, "forbidden"));
-    }
-    Ok(scope)
-}
-
 #[allow(
     clippy::too_many_arguments,
     reason = "a page of a handler: its state and parts"
@@ -1031,18 +982,11 @@ async fn members_page(
     errors: BTreeMap<String, String>,
 ) -> Response {
     let s2 = scope.clone();
-    let members = match blocking(&me.accounts, move |s| s.members(&s2)).await {
-        Ok(Ok(m)) => m,
-        Ok(Err(e)) => return internal(&e),
+    let members = match load(state, move |s| s.members(&s2)).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    let c = chrome(
-        state,
-        headers,
-        q,
-        &format!("/orgs/{}/members", scope.org_id()),
-        Some(&me.user),
-    );
+    let c = org_chrome(state, headers, q, me, scope.org_id(), "members");
     page(
         status,
         &MembersPage {
@@ -1064,25 +1008,22 @@ pub async fn list_members(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    web::Member { me, scope }: web::Member,
 ) -> Response {
-    match admin_scope(&state, &headers, &me, org).await {
-        Ok(scope) => {
-            members_page(
-                &state,
-                &headers,
-                &q,
-                &me,
-                scope,
-                StatusCode::OK,
-                MemberForm::default(),
-                BTreeMap::new(),
-            )
-            .await
-        }
-        Err(r) => r,
+    if let Err(r) = require(&state, &headers, &scope, Action::ManageMembers) {
+        return r;
     }
+    members_page(
+        &state,
+        &headers,
+        &q,
+        &me,
+        scope,
+        StatusCode::OK,
+        MemberForm::default(),
+        BTreeMap::new(),
+    )
+    .await
 }
 
 /// `POST /orgs/{org}/members`: adds a user by e-mail with a role (creating them when a name and
@@ -1091,14 +1032,12 @@ pub async fn add_member(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    web::Member { me, scope }: web::Member,
     Form(form): Form<MemberForm>,
 ) -> Response {
-    let scope = match admin_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::ManageMembers) {
+        return r;
+    }
     let c = chrome(&state, &headers, &q, "/", Some(&me.user));
     let Some(role) = parse_role(&form.role) else {
         let errors = BTreeMap::from([("role".to_owned(), c.t.get("err-role"))]);
@@ -1153,14 +1092,13 @@ pub async fn change_role(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path((org, user)): Path<(String, String)>,
-    me: CurrentUser,
+    Path((_, user)): Path<(String, String)>,
+    web::Member { me, scope }: web::Member,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    let scope = match admin_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::ManageMembers) {
+        return r;
+    }
     let c = chrome(&state, &headers, &q, "/", Some(&me.user));
     let Some(role) = parse_role(&form.role) else {
         let errors = BTreeMap::from([("role".to_owned(), c.t.get("err-role"))]);
@@ -1246,18 +1184,11 @@ async fn tokens_page(
     errors: BTreeMap<String, String>,
 ) -> Response {
     let s2 = scope.clone();
-    let tokens = match blocking(&me.accounts, move |s| s.tokens(&s2)).await {
-        Ok(Ok(t)) => t,
-        Ok(Err(e)) => return internal(&e),
+    let tokens = match load(state, move |s| s.tokens(&s2)).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    let c = chrome(
-        state,
-        headers,
-        q,
-        &format!("/orgs/{}/tokens", scope.org_id()),
-        Some(&me.user),
-    );
+    let c = org_chrome(state, headers, q, me, scope.org_id(), "tokens");
     page(
         status,
         &TokensPage {
@@ -1275,25 +1206,19 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    web::Member { me, scope }: web::Member,
 ) -> Response {
-    match me.scope(&state, &headers, org).await {
-        Ok(scope) => {
-            tokens_page(
-                &state,
-                &headers,
-                &q,
-                &me,
-                scope,
-                StatusCode::OK,
-                None,
-                BTreeMap::new(),
-            )
-            .await
-        }
-        Err(r) => r,
-    }
+    tokens_page(
+        &state,
+        &headers,
+        &q,
+        &me,
+        scope,
+        StatusCode::OK,
+        None,
+        BTreeMap::new(),
+    )
+    .await
 }
 
 /// `POST /orgs/{org}/tokens`: creates a token, shown once.
@@ -1301,14 +1226,9 @@ pub async fn create_token(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    web::Member { me, scope }: web::Member,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let s2 = scope.clone();
     match blocking(&me.accounts, move |s| s.create_token(&s2, &form.name)).await {
         Err(r) => r,
@@ -1351,13 +1271,9 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((org, id)): Path<(String, String)>,
-    me: CurrentUser,
+    Path((_, id)): Path<(String, String)>,
+    web::Member { me, scope }: web::Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let s2 = scope.clone();
     match blocking(&me.accounts, move |s| s.revoke_token(&s2, &id)).await {
         Err(r) => r,

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -20,8 +20,9 @@ use vigil_store::accounts::OrgScope;
 use vigil_store::{AuditFilter, Store};
 
 use crate::AppState;
-use crate::accounts::{CurrentUser, PageQuery, message};
+use crate::accounts::PageQuery;
 use crate::ui::Chrome;
+use crate::web::{Member, internal, require, run};
 
 /// Records per page.
 pub const PAGE_SIZE: u64 = 50;
@@ -69,48 +70,6 @@ struct AuditPage<'a> {
     next: Option<String>,
     first: Option<String>,
     csv: String,
-}
-
-/// Runs blocking store work off the async threads.
-async fn run<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Store) -> T + Send + 'static,
-) -> Result<T, Response> {
-    let Some(acc) = state.accounts.clone() else {
-        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
-    };
-    tokio::task::spawn_blocking(move || f(&acc.store))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "blocking task failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        })
-}
-
-fn internal(e: &dyn std::error::Error) -> Response {
-    let mut chain = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        src = s.source();
-    }
-    tracing::error!(error = %chain, "store failure");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-}
-
-/// The member's scope if their role reads the audit log: 404 for a non-member, 403 otherwise.
-async fn audit_scope(
-    state: &AppState,
-    headers: &HeaderMap,
-    me: &CurrentUser,
-    org: String,
-) -> Result<OrgScope, Response> {
-    let scope = me.scope(state, headers, org).await?;
-    if !scope.role().allows(Action::ReadAudit) {
-        return Err(message(state, headers, StatusCode::FORBIDDEN, "forbidden"));
-    }
-    Ok(scope)
 }
 
 /// Percent-encodes a query value.
@@ -212,13 +171,11 @@ pub async fn audit_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match audit_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::ReadAudit) {
+        return r;
+    }
     let (s2, q2) = (scope.clone(), q.clone());
     let loaded = run(&state, move |store| {
         let members = members_of(store, &s2)?;
@@ -390,13 +347,11 @@ pub async fn audit_csv(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me: _, scope }: Member,
 ) -> Response {
-    let scope = match audit_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::ReadAudit) {
+        return r;
+    }
     let s2 = scope.clone();
     let loaded = run(&state, move |store| {
         let members = members_of(store, &s2)?;

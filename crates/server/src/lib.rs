@@ -20,6 +20,7 @@ pub mod ratelimit;
 pub mod records;
 pub mod screening;
 pub mod ui;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -19,7 +19,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use vigil_domain::access::Action;
@@ -37,6 +37,7 @@ use crate::AppState;
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message, when};
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::{Chrome, Link, citation_links};
+use crate::web::{Member, internal, load, org_chrome, page, require, run, see_other};
 
 /// Operation types offered by the form (the contract's names).
 const OPERATION_TYPES: [&str; 8] = [
@@ -58,67 +59,6 @@ const END_USER_TYPES: [&str; 5] = [
     "research",
     "individual",
 ];
-
-/// Runs blocking store work off the async threads.
-async fn run<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Store) -> T + Send + 'static,
-) -> Result<T, Response> {
-    let Some(acc) = state.accounts.clone() else {
-        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
-    };
-    tokio::task::spawn_blocking(move || f(&acc.store))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "blocking task failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        })
-}
-
-fn internal(e: &dyn std::error::Error) -> Response {
-    let mut chain = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        src = s.source();
-    }
-    tracing::error!(error = %chain, "store failure");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-}
-
-fn page<T: Template>(status: StatusCode, tpl: &T) -> Response {
-    match tpl.render() {
-        Ok(body) => {
-            let mut res = (status, Html(body)).into_response();
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
-}
-
-fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
-}
-
-/// The scope of a page that changes records: 404 for a non-member, 403 for a read-only role.
-async fn enter_scope(
-    state: &AppState,
-    headers: &HeaderMap,
-    me: &CurrentUser,
-    org: String,
-) -> Result<OrgScope, Response> {
-    let scope = me.scope(state, headers, org).await?;
-    if !scope.role().allows(Action::Enter) {
-        return Err(message(state, headers, StatusCode::FORBIDDEN, "forbidden"));
-    }
-    Ok(scope)
-}
 
 /// The catalogue key of a record error shown next to a field, and that field.
 fn record_field_error(e: &RecordError) -> Option<(&'static str, &'static str)> {
@@ -246,18 +186,11 @@ async fn items_page(
     errors: BTreeMap<String, String>,
 ) -> Response {
     let s2 = scope.clone();
-    let items = match run(state, move |s| s.items(&s2)).await {
-        Ok(Ok(i)) => i,
-        Ok(Err(e)) => return internal(&e),
+    let items = match load(state, move |s| s.items(&s2)).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    let c = chrome(
-        state,
-        headers,
-        q,
-        &format!("/orgs/{}/items", scope.org_id()),
-        Some(&me.user),
-    );
+    let c = org_chrome(state, headers, q, me, scope.org_id(), "items");
     page(
         status,
         &ItemsPage {
@@ -277,13 +210,8 @@ pub async fn list_items(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     items_page(
         &state,
         &headers,
@@ -302,14 +230,12 @@ pub async fn create_item(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
     Form(form): Form<ItemForm>,
 ) -> Response {
-    let scope = match enter_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::Enter) {
+        return r;
+    }
     let (s2, name, kind, description) = (
         scope.clone(),
         form.name.clone(),
@@ -446,13 +372,9 @@ pub async fn show_item(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path((org, id)): Path<(String, String)>,
-    me: CurrentUser,
+    Path((_, id)): Path<(String, String)>,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let (item, records) = match load_item(&state, &headers, &scope, id).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -505,14 +427,13 @@ pub async fn classify_item(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path((org, id)): Path<(String, String)>,
-    me: CurrentUser,
+    Path((_, id)): Path<(String, String)>,
+    Member { me, scope }: Member,
     Form(mut form): Form<ClassifyItemForm>,
 ) -> Response {
-    let scope = match enter_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::Enter) {
+        return r;
+    }
     let (item, records) = match load_item(&state, &headers, &scope, id).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -676,18 +597,11 @@ async fn parties_page(
     errors: BTreeMap<String, String>,
 ) -> Response {
     let s2 = scope.clone();
-    let parties = match run(state, move |s| s.parties(&s2)).await {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return internal(&e),
+    let parties = match load(state, move |s| s.parties(&s2)).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    let c = chrome(
-        state,
-        headers,
-        q,
-        &format!("/orgs/{}/parties", scope.org_id()),
-        Some(&me.user),
-    );
+    let c = org_chrome(state, headers, q, me, scope.org_id(), "parties");
     page(
         status,
         &PartiesPage {
@@ -707,13 +621,8 @@ pub async fn list_parties(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     parties_page(
         &state,
         &headers,
@@ -732,14 +641,12 @@ pub async fn create_party(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
     Form(form): Form<PartyForm>,
 ) -> Response {
-    let scope = match enter_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::Enter) {
+        return r;
+    }
     let (s2, role, name, country, notes) = (
         scope.clone(),
         form.role.clone(),
@@ -883,13 +790,7 @@ async fn operations_page(
         Ok(Err(e)) => return internal(&e),
         Err(r) => return r,
     };
-    let c = chrome(
-        state,
-        headers,
-        q,
-        &format!("/orgs/{}/operations", scope.org_id()),
-        Some(&me.user),
-    );
+    let c = org_chrome(state, headers, q, me, scope.org_id(), "operations");
     page(
         status,
         &OperationsPage {
@@ -920,13 +821,8 @@ pub async fn list_operations(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     operations_page(
         &state,
         &headers,
@@ -1013,14 +909,12 @@ pub async fn create_operation(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
     Form(form): Form<OperationForm>,
 ) -> Response {
-    let scope = match enter_scope(&state, &headers, &me, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    if let Err(r) = require(&state, &headers, &scope, Action::Enter) {
+        return r;
+    }
     let c = chrome(&state, &headers, &q, "/", Some(&me.user));
     let mut errors = BTreeMap::new();
     let mut problems = Vec::new();
@@ -1131,13 +1025,9 @@ pub async fn show_operation(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
-    Path((org, id)): Path<(String, String)>,
-    me: CurrentUser,
+    Path((_, id)): Path<(String, String)>,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let s2 = scope.clone();
     let found = run(&state, move |s| {
         Ok::<_, vigil_store::StoreError>((s.operation(&s2, &id)?, member_names(s, &s2)?))

@@ -35,6 +35,7 @@ use crate::AppState;
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, SESSION_COOKIE, cookie};
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
+use crate::web::{Member, page};
 
 /// Hits below this score are not shown: far enough under the alert threshold to be noise, close
 /// enough to show an officer the near misses (the CLI's `--min-score` default).
@@ -760,21 +761,6 @@ impl ScreeningPage<'_> {
 /// The sources the page imports (single files; the OFAC legacy CSV set needs the CLI).
 const PAGE_SOURCES: [&str; 8] = ["un", "eu", "eu-csv", "ofac", "uk", "bis-dpl", "ftm", "csv"];
 
-fn page_response<T: Template>(status: StatusCode, tpl: &T) -> Response {
-    match tpl.render() {
-        Ok(body) => {
-            let mut res = (status, axum::response::Html(body)).into_response();
-            res.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
-}
-
 #[allow(
     clippy::too_many_arguments,
     reason = "a page of a handler: its state and parts"
@@ -837,7 +823,7 @@ fn screening_page(
     } else {
         status
     };
-    page_response(
+    page(
         status,
         &ScreeningPage {
             c,
@@ -874,13 +860,8 @@ pub async fn screening_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(search): Query<SearchQuery>,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     screening_page(
         &state,
         &headers,
@@ -1057,14 +1038,9 @@ fn import_file(
 pub async fn screening_import(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(org): Path<String>,
-    me: CurrentUser,
+    Member { me, scope }: Member,
     body: Bytes,
 ) -> Response {
-    let scope = match me.scope(&state, &headers, org).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     if !scope.role().allows(Action::ManageLists) {
         return crate::accounts::message(&state, &headers, StatusCode::FORBIDDEN, "forbidden");
     }

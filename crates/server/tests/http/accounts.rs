@@ -7,98 +7,14 @@ use super::*;
 
 use vigil_domain::access::Role;
 use vigil_store::Store;
-use vigil_store::accounts::NewUser;
-
-const PW: &str = "correct horse battery";
-
-struct Server {
-    addr: SocketAddr,
-    state: AppState,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-async fn spawn_with_store() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
-    let state = AppState::embedded(today)
-        .unwrap()
-        .with_store(store.clone(), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state.clone())
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
-    Server {
-        addr,
-        state,
-        store,
-        _dir: dir,
-    }
-}
 
 /// Creates a user (blocking store call, off the async threads) in organisation `org`.
 async fn user(store: &Store, email: &str, org: &str, role: Role) -> (String, String) {
     let (store, email, org) = (store.clone(), email.to_owned(), org.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let (u, o) = store
-            .admin_create_user(
-                &NewUser {
-                    email: &email,
-                    display_name: "",
-                    password: PW,
-                },
-                &org,
-                role,
-                "test",
-            )
-            .unwrap();
+    blocking(move || {
+        let (u, o) = create_user(&store, &email, "", &org, role);
         (u.id, o.id)
     })
-    .await
-    .unwrap()
-}
-
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
-const SAME: (&str, &str) = ("Sec-Fetch-Site", "same-origin");
-
-async fn post(addr: SocketAddr, path: &str, cookie: Option<&str>, body: &str) -> Reply {
-    let c = cookie.map(|c| format!("vigil_session={c}"));
-    let mut h = vec![FORM, SAME];
-    if let Some(c) = &c {
-        h.push(("Cookie", c.as_str()));
-    }
-    request(addr, "POST", path, &h, body).await
-}
-
-async fn get(addr: SocketAddr, path: &str, cookie: Option<&str>) -> Reply {
-    let c = cookie.map(|c| format!("vigil_session={c}"));
-    let mut h = vec![];
-    if let Some(c) = &c {
-        h.push(("Cookie", c.as_str()));
-    }
-    request(addr, "GET", path, &h, "").await
-}
-
-/// The session token a reply sets.
-fn session(r: &Reply) -> String {
-    let c = r
-        .headers
-        .get("set-cookie")
-        .unwrap_or_else(|| panic!("no cookie: {} {}", r.status, r.body));
-    c.strip_prefix("vigil_session=")
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned()
-}
-
-async fn login(addr: SocketAddr, email: &str, pw: &str) -> Reply {
-    post(
-        addr,
-        "/login",
-        None,
-        &form(&[("email", email), ("password", pw)]),
-    )
     .await
 }
 

@@ -7,53 +7,20 @@ use super::*;
 
 use vigil_domain::access::Role;
 use vigil_store::Store;
-use vigil_store::accounts::NewUser;
-
-struct Server {
-    addr: SocketAddr,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
 
 async fn spawn_audit() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
-    let state = AppState::embedded(today)
-        .unwrap()
-        .with_store(store.clone(), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
-    Server {
-        addr,
-        store,
-        _dir: dir,
-    }
+    spawn_with_store().await
 }
 
 /// A user with `role` in organisation `org` (created when new): (org id, session cookie).
 async fn member(store: &Store, email: &str, org: &str, role: Role) -> (String, String) {
     let (store, email, org) = (store.clone(), email.to_owned(), org.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let (u, o) = store
-            .admin_create_user(
-                &NewUser {
-                    email: &email,
-                    display_name: "",
-                    password: "correct horse battery",
-                },
-                &org,
-                role,
-                "test",
-            )
-            .unwrap();
+    blocking(move || {
+        let (u, o) = create_user(&store, &email, "", &org, role);
         let session = store.start_session(&u.id).unwrap();
         (o.id, format!("vigil_session={session}"))
     })
     .await
-    .unwrap()
 }
 
 async fn get(addr: SocketAddr, path: &str, cookie: &str) -> Reply {

@@ -15,6 +15,9 @@ mod matrix;
 mod ratelimit;
 mod records;
 mod screening;
+mod support;
+
+use support::*;
 
 struct Reply {
     status: u16,

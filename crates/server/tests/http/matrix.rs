@@ -15,10 +15,8 @@ use super::*;
 
 use vigil_domain::access::{Action, Role};
 use vigil_store::Store;
-use vigil_store::accounts::{NewUser, OrgScope};
+use vigil_store::accounts::OrgScope;
 use vigil_store::records::{NewClassification, NewItem, NewParty};
-
-const PW: &str = "correct horse battery";
 
 /// Names given to organisation B's records: none may appear in a response to a member of A.
 const B_MARKERS: &[&str] = &[
@@ -470,26 +468,6 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.unwrap()
-}
-
-fn new_member(store: &Store, email: &str, name: &str, org: &str, role: Role) -> OrgScope {
-    let (u, o) = store
-        .admin_create_user(
-            &NewUser {
-                email,
-                display_name: name,
-                password: PW,
-            },
-            org,
-            role,
-            "test",
-        )
-        .unwrap();
-    store.scope(&u.id, &o.id).unwrap().unwrap()
-}
-
 /// An item (classified), a party, an operation and a token in `scope`'s organisation, named with
 /// `tag`: (item id, token id).
 fn records(store: &Store, scope: &OrgScope, tag: &str) -> (String, String) {
@@ -544,27 +522,23 @@ fn operation_json(reference: &str) -> String {
 /// Organisations A and B with records in each; A's admin, officer, operator and auditor (plus a
 /// spare auditor whose role the admin "changes"); B's admin and a spare member.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
-    let state = AppState::embedded(today)
-        .unwrap()
-        .with_store(store.clone(), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
+    let Server {
+        addr,
+        store,
+        _dir: dir,
+        ..
+    } = spawn_with_store().await;
 
     let st = store.clone();
     let (a, b, b_bearer, b_session, a_bearer, callers) = blocking(move || {
-        let b_admin = new_member(
+        let b_admin = create_member(
             &st,
             "zulu-admin@b.example",
             "Zulu Bravo",
             "ZULU-ORG-B",
             Role::Admin,
         );
-        let b_spare = new_member(
+        let b_spare = create_member(
             &st,
             "spare@b.example",
             "ZULU-SPARE-B",
@@ -577,7 +551,7 @@ async fn world() -> World {
         let mut callers = Vec::new();
         let mut a_scope = None;
         for role in Role::ALL {
-            let scope = new_member(
+            let scope = create_member(
                 &st,
                 &format!("{}@a.example", role.as_str()),
                 "Alpha member",
@@ -598,7 +572,7 @@ async fn world() -> World {
             }
         }
         let a_admin = a_scope.unwrap();
-        let a_spare = new_member(
+        let a_spare = create_member(
             &st,
             "spare@a.example",
             "Alpha spare",

@@ -10,10 +10,6 @@ use super::*;
 
 use vigil_domain::access::Role;
 use vigil_server::ratelimit::LOGIN_ATTEMPTS_PER_MINUTE;
-use vigil_store::Store;
-use vigil_store::accounts::NewUser;
-
-const PW: &str = "correct horse battery";
 
 /// A request from the local address `from` (the test's `request` always uses 127.0.0.1).
 async fn request_from(
@@ -52,9 +48,6 @@ async fn request_from(
     }
 }
 
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
-const SAME: (&str, &str) = ("Sec-Fetch-Site", "same-origin");
-
 fn retry_after(r: &Reply) -> u64 {
     r.headers
         .get("retry-after")
@@ -65,30 +58,11 @@ fn retry_after(r: &Reply) -> u64 {
 
 #[tokio::test]
 async fn sign_in_attempts_are_limited_per_client_address() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
+    let (store, dir) = fresh_store();
     let st = store.clone();
-    tokio::task::spawn_blocking(move || {
-        st.admin_create_user(
-            &NewUser {
-                email: "ann@example.com",
-                display_name: "",
-                password: PW,
-            },
-            "Acme",
-            Role::Operator,
-            "test",
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
-    let state = AppState::embedded(today).unwrap().with_store(store, false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
+    blocking(move || create_user(&st, "ann@example.com", "", "Acme", Role::Operator)).await;
+    let server = serve(store, dir).await;
+    let addr = server.addr;
     let local: IpAddr = "127.0.0.1".parse().unwrap();
     let other: IpAddr = "127.0.0.2".parse().unwrap();
     let login = |email: String, pw: &'static str| form(&[("email", &email), ("password", pw)]);
@@ -188,30 +162,11 @@ async fn sign_in_attempts_are_limited_per_client_address() {
 
 #[tokio::test]
 async fn the_account_lock_out_says_when_to_retry() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
+    let (store, dir) = fresh_store();
     let st = store.clone();
-    tokio::task::spawn_blocking(move || {
-        st.admin_create_user(
-            &NewUser {
-                email: "bob@example.com",
-                display_name: "",
-                password: PW,
-            },
-            "Acme",
-            Role::Operator,
-            "test",
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
-    let state = AppState::embedded(today).unwrap().with_store(store, false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
+    blocking(move || create_user(&st, "bob@example.com", "", "Acme", Role::Operator)).await;
+    let server = serve(store, dir).await;
+    let addr = server.addr;
     let body = form(&[("email", "bob@example.com"), ("password", "wrong password")]);
     let mut last = None;
     for _ in 0..5 {

@@ -9,101 +9,26 @@ use super::*;
 
 use vigil_domain::access::Role;
 use vigil_store::Store;
-use vigil_store::accounts::{NewUser, OrgScope};
+use vigil_store::accounts::OrgScope;
 use vigil_store::audit::AuditFilter;
 use vigil_store::records::{NewClassification, NewItem, NewParty};
 
-const PW: &str = "correct horse battery";
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
-const SAME: (&str, &str) = ("Sec-Fetch-Site", "same-origin");
-
-struct Server {
-    addr: SocketAddr,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
 async fn spawn_records() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
-    let state = AppState::embedded(today)
-        .unwrap()
-        .with_store(store.clone(), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
-    Server {
-        addr,
-        store,
-        _dir: dir,
-    }
+    spawn_with_store().await
 }
 
 /// A member of organisation `org` (created when new) with `role`: their scope and a session.
 async fn member(s: &Server, email: &str, org: &str, role: Role) -> (OrgScope, String) {
     let (store, e, o) = (s.store.clone(), email.to_owned(), org.to_owned());
-    let scope = tokio::task::spawn_blocking(move || {
-        let (u, o) = store
-            .admin_create_user(
-                &NewUser {
-                    email: &e,
-                    display_name: "",
-                    password: PW,
-                },
-                &o,
-                role,
-                "test",
-            )
-            .unwrap();
-        store.scope(&u.id, &o.id).unwrap().unwrap()
-    })
-    .await
-    .unwrap();
-    let r = post(
-        s.addr,
-        "/login",
-        None,
-        &form(&[("email", email), ("password", PW)]),
-    )
-    .await;
+    let scope = blocking(move || create_member(&store, &e, "", &o, role)).await;
+    let r = login(s.addr, email, PW).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let cookie = r.headers["set-cookie"]
-        .strip_prefix("vigil_session=")
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
-    (scope, cookie)
-}
-
-async fn post(addr: SocketAddr, path: &str, cookie: Option<&str>, body: &str) -> Reply {
-    let c = cookie.map(|c| format!("vigil_session={c}"));
-    let mut h = vec![FORM, SAME];
-    if let Some(c) = &c {
-        h.push(("Cookie", c.as_str()));
-    }
-    request(addr, "POST", path, &h, body).await
+    (scope, session(&r))
 }
 
 async fn get(addr: SocketAddr, path: &str, cookie: &str) -> Reply {
     let c = format!("vigil_session={cookie}");
     request(addr, "GET", path, &[("Cookie", c.as_str())], "").await
-}
-
-async fn api(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> Reply {
-    let auth = format!("Bearer {token}");
-    request(
-        addr,
-        method,
-        path,
-        &[
-            ("Authorization", auth.as_str()),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    )
-    .await
 }
 
 fn record_actions(store: &Store, org: &str) -> Vec<String> {

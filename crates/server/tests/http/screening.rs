@@ -7,7 +7,6 @@ use super::*;
 
 use vigil_domain::access::Role;
 use vigil_store::Store;
-use vigil_store::accounts::NewUser;
 
 const UN_FILE: &str = "un_sc_consolidated_2026-02-27.xml";
 
@@ -20,58 +19,27 @@ fn un_bytes() -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{path}: {e} (the shared data must sit beside the clone)"))
 }
 
-struct Server {
-    addr: SocketAddr,
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
 /// A server on a fresh database, with the UN list imported first when `with_un`.
 async fn spawn_screening(with_un: bool) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("v.db").display())).unwrap();
+    let (store, dir) = fresh_store();
     if with_un {
         let list = vigil_screening::loaders::un::parse(&un_bytes()).unwrap();
         store.import_list(&list, UN_FILE).unwrap();
     }
-    let state = AppState::embedded(today)
-        .unwrap()
-        .with_store(store.clone(), false);
-    let app = Application::bind("127.0.0.1:0".parse().unwrap(), state)
-        .await
-        .unwrap();
-    let addr = app.local_addr().unwrap();
-    tokio::spawn(app.serve());
-    Server {
-        addr,
-        store,
-        _dir: dir,
-    }
+    serve(store, dir).await
 }
 
 /// A user with `role` in organisation `org`: (org id, session token, API token).
 async fn member(store: &Store, email: &str, org: &str, role: Role) -> (String, String, String) {
     let (store, email, org) = (store.clone(), email.to_owned(), org.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let (u, o) = store
-            .admin_create_user(
-                &NewUser {
-                    email: &email,
-                    display_name: "",
-                    password: "correct horse battery",
-                },
-                &org,
-                role,
-                "test",
-            )
-            .unwrap();
+    blocking(move || {
+        let (u, o) = create_user(&store, &email, "", &org, role);
         let session = store.start_session(&u.id).unwrap();
         let scope = store.scope(&u.id, &o.id).unwrap().unwrap();
         let (_, token) = store.create_token(&scope, "test").unwrap();
         (o.id, session, token)
     })
     .await
-    .unwrap()
 }
 
 async fn screen(addr: SocketAddr, auth: &[(&str, &str)], body: &str) -> Reply {

@@ -1,0 +1,136 @@
+//! What the page handlers share: running store work off the async threads, answering a store
+//! failure, rendering a page, and the [`Member`] extractor (the signed-in member of the
+//! organisation in the path, with the page's role checks).
+
+#![allow(
+    clippy::result_large_err,
+    reason = "helpers answer with the page or error `Response` the handler returns"
+)]
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use vigil_domain::access::Action;
+use vigil_store::Store;
+use vigil_store::accounts::OrgScope;
+
+use crate::AppState;
+use crate::accounts::{CurrentUser, PageQuery, chrome, message};
+use crate::ui::Chrome;
+
+/// Runs blocking store work off the async threads.
+pub(crate) async fn run<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> T + Send + 'static,
+) -> Result<T, Response> {
+    let Some(acc) = state.accounts.clone() else {
+        return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    };
+    tokio::task::spawn_blocking(move || f(&acc.store))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "blocking task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        })
+}
+
+/// A store failure: logged with its chain of causes, answered with 500.
+pub(crate) fn internal(e: &dyn std::error::Error) -> Response {
+    let mut chain = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    tracing::error!(error = %chain, "store failure");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+/// A rendered page (never cached), or 500 when it does not render.
+pub(crate) fn page<T: Template>(status: StatusCode, tpl: &T) -> Response {
+    match tpl.render() {
+        Ok(body) => {
+            let mut res = (status, Html(body)).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// 303 to `to`.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// 403 unless the member's role allows `action`.
+pub(crate) fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: &OrgScope,
+    action: Action,
+) -> Result<(), Response> {
+    if scope.role().allows(action) {
+        Ok(())
+    } else {
+        Err(message(state, headers, StatusCode::FORBIDDEN, "forbidden"))
+    }
+}
+
+/// The signed-in user and their scope in the organisation of the path (`{org}`): a redirect to
+/// the sign-in page without a session, 404 unless a member.
+pub struct Member {
+    /// The signed-in user.
+    pub me: CurrentUser,
+    /// Their scope (organisation and role) in the path's organisation.
+    pub scope: OrgScope,
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Member, Response> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let me = CurrentUser::from_request_parts(parts, state).await?;
+        let org = params.get("org").cloned().unwrap_or_default();
+        let scope = me.scope(state, &parts.headers, org).await?;
+        Ok(Member { me, scope })
+    }
+}
+
+/// Store work off the async threads whose failure is answered with 500.
+pub(crate) async fn load<T: Send + 'static, E: std::error::Error + Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, E> + Send + 'static,
+) -> Result<T, Response> {
+    run(state, f).await?.map_err(|e| internal(&e))
+}
+
+/// The chrome of the organisation page `/orgs/{org_id}/{section}` for the signed-in `me`.
+pub(crate) fn org_chrome<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    me: &CurrentUser,
+    org_id: &str,
+    section: &str,
+) -> Chrome<'a> {
+    chrome(
+        state,
+        headers,
+        q,
+        &format!("/orgs/{org_id}/{section}"),
+        Some(&me.user),
+    )
+}
