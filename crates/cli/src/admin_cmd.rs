@@ -9,6 +9,8 @@ use clap::Subcommand;
 use vigil_store::accounts::{AccountError, MIN_PASSWORD_LEN, NewUser, parse_role};
 
 use crate::Failure;
+use crate::audit_cmd::CLI_ACTOR;
+use crate::screen_cmd::open_store;
 
 /// `vigil admin …`.
 #[derive(Debug, Subcommand)]
@@ -74,8 +76,7 @@ pub fn run(command: AdminCommand, db: Option<&str>, json: bool) -> Result<(), Fa
                 ))
             })?;
             let password = read_password(password_stdin)?;
-            let store = vigil_store::Store::open(db.unwrap_or("sqlite://vigil.db"))
-                .map_err(|e| Failure::Other(e.into()))?;
+            let store = open_store(db)?;
             let created = store.admin_create_user(
                 &NewUser {
                     email: &email,
@@ -84,7 +85,7 @@ pub fn run(command: AdminCommand, db: Option<&str>, json: bool) -> Result<(), Fa
                 },
                 &org,
                 role,
-                "cli",
+                CLI_ACTOR,
             );
             let (user, org) = match created {
                 Ok(v) => v,

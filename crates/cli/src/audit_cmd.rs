@@ -220,54 +220,55 @@ fn export_csv(
     let io = |e: &dyn std::error::Error| {
         Failure::Other(anyhow::anyhow!("{name}: cannot write: {}", error_chain(e)))
     };
-    let mut w = csv::Writer::from_path(path).map_err(|e| io(&e))?;
-    w.write_record([
-        "org_id",
-        "seq",
-        "at",
-        "actor",
-        "action",
-        "subject",
-        "detail",
-        "prev_hash",
-        "hash",
-    ])
-    .map_err(|e| io(&e))?;
-    let mut left = limit;
     let mut written: u64 = 0;
-    for org in orgs(store, org)? {
-        if left == Some(0) {
-            break;
+    crate::write_csv_file(path, |w| {
+        w.write_record([
+            "org_id",
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "subject",
+            "detail",
+            "prev_hash",
+            "hash",
+        ])
+        .map_err(|e| io(&e))?;
+        let mut left = limit;
+        for org in orgs(store, org)? {
+            if left == Some(0) {
+                break;
+            }
+            let rs = store
+                .audit_records(
+                    &org,
+                    &AuditFilter {
+                        limit: left,
+                        ..filter.clone()
+                    },
+                )
+                .map_err(|e| store_failure(store, &e))?;
+            for r in &rs {
+                let e = &r.event;
+                w.write_record([
+                    e.org_id.as_str(),
+                    &r.seq.to_string(),
+                    &e.at,
+                    &e.actor,
+                    &e.action,
+                    &e.subject,
+                    &e.detail.to_string(),
+                    &r.prev_hash,
+                    &r.hash,
+                ])
+                .map_err(|e| io(&e))?;
+            }
+            let n = rs.len() as u64;
+            written += n;
+            left = left.map(|l| l.saturating_sub(n));
         }
-        let rs = store
-            .audit_records(
-                &org,
-                &AuditFilter {
-                    limit: left,
-                    ..filter.clone()
-                },
-            )
-            .map_err(|e| store_failure(store, &e))?;
-        for r in &rs {
-            let e = &r.event;
-            w.write_record([
-                e.org_id.as_str(),
-                &r.seq.to_string(),
-                &e.at,
-                &e.actor,
-                &e.action,
-                &e.subject,
-                &e.detail.to_string(),
-                &r.prev_hash,
-                &r.hash,
-            ])
-            .map_err(|e| io(&e))?;
-        }
-        let n = rs.len() as u64;
-        written += n;
-        left = left.map(|l| l.saturating_sub(n));
-    }
-    w.flush().map_err(|e| io(&e))?;
+        Ok(())
+    })?;
     if json {
         crate::print_json(&json!({"file": name.to_string(), "records": written}))
     } else {

@@ -147,6 +147,37 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Writes a CSV file whole or not at all: the rows go to a hidden file beside `path`, renamed over
+/// it once complete, so a failure midway (a database error, a full disk) leaves no truncated file
+/// that reads like a complete one.
+fn write_csv_file(
+    path: &std::path::Path,
+    fill: impl FnOnce(&mut csv::Writer<std::fs::File>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let fail = |e: &dyn std::fmt::Display| {
+        Failure::Other(anyhow::anyhow!("{}: cannot write: {e}", path.display()))
+    };
+    let Some(file_name) = path.file_name() else {
+        return Err(fail(&"not a file name"));
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let written = csv::Writer::from_path(&tmp)
+        .map_err(|e| fail(&e))
+        .and_then(|mut w| {
+            fill(&mut w)?;
+            let file = w.into_inner().map_err(|e| fail(&e.error().to_string()))?;
+            file.sync_all().map_err(|e| fail(&e))
+        })
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| fail(&e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Classify { file } => {

@@ -451,52 +451,53 @@ fn write_csv(
     let err = |e: &dyn std::fmt::Display| {
         Failure::Other(anyhow::anyhow!("{}: cannot write: {e}", out.display()))
     };
-    let mut w = csv::Writer::from_path(out).map_err(|e| err(&e))?;
-    w.write_record([
-        "row",
-        "name",
-        "dob",
-        "country",
-        "rank",
-        "score",
-        "alert",
-        "list",
-        "version",
-        "entry_id",
-        "listed_name",
-        "matched_alias",
-        "why",
-    ])
-    .map_err(|e| err(&e))?;
-    for (r, hits) in rows.iter().zip(results) {
-        let base = [
-            r.row.to_string(),
-            r.name.clone(),
-            r.dob_text.clone().unwrap_or_default(),
-            r.country.clone().unwrap_or_default(),
-        ];
-        if hits.is_empty() {
-            let mut rec = base.to_vec();
-            rec.extend(std::iter::repeat_n(String::new(), 9));
-            w.write_record(&rec).map_err(|e| err(&e))?;
+    crate::write_csv_file(out, |w| {
+        w.write_record([
+            "row",
+            "name",
+            "dob",
+            "country",
+            "rank",
+            "score",
+            "alert",
+            "list",
+            "version",
+            "entry_id",
+            "listed_name",
+            "matched_alias",
+            "why",
+        ])
+        .map_err(|e| err(&e))?;
+        for (r, hits) in rows.iter().zip(results) {
+            let base = [
+                r.row.to_string(),
+                r.name.clone(),
+                r.dob_text.clone().unwrap_or_default(),
+                r.country.clone().unwrap_or_default(),
+            ];
+            if hits.is_empty() {
+                let mut rec = base.to_vec();
+                rec.extend(std::iter::repeat_n(String::new(), 9));
+                w.write_record(&rec).map_err(|e| err(&e))?;
+            }
+            for (i, h) in hits.iter().enumerate() {
+                let mut rec = base.to_vec();
+                rec.extend([
+                    (i + 1).to_string(),
+                    format!("{:.4}", h.score),
+                    h.alert.to_string(),
+                    h.list.as_str().to_owned(),
+                    s.version_of(h),
+                    h.entry_id.clone(),
+                    h.name.clone(),
+                    h.explanation.matched_alias.clone(),
+                    h.explanation.to_string(),
+                ]);
+                w.write_record(&rec).map_err(|e| err(&e))?;
+            }
         }
-        for (i, h) in hits.iter().enumerate() {
-            let mut rec = base.to_vec();
-            rec.extend([
-                (i + 1).to_string(),
-                format!("{:.4}", h.score),
-                h.alert.to_string(),
-                h.list.as_str().to_owned(),
-                s.version_of(h),
-                h.entry_id.clone(),
-                h.name.clone(),
-                h.explanation.matched_alias.clone(),
-                h.explanation.to_string(),
-            ]);
-            w.write_record(&rec).map_err(|e| err(&e))?;
-        }
-    }
-    w.flush().map_err(|e| err(&e))
+        Ok(())
+    })
 }
 
 /// The screening step of `vigil assess`: screens every party of the operation against the served

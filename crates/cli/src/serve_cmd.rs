@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use clap::Args;
 
 use crate::Failure;
+use crate::screen_cmd::open_store;
 
 /// Options of `vigil serve`.
 #[derive(Debug, Args)]
@@ -23,8 +24,7 @@ pub struct ServeArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs, db: Option<&str>) -> Result<(), Failure> {
-    let url = db.unwrap_or("sqlite://vigil.db");
-    let store = vigil_store::Store::open(url).map_err(|e| Failure::Other(e.into()))?;
+    let store = open_store(db)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -23,29 +23,49 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// True when the folded `phrase` occurs as whole words in the folded `haystack`
-/// (both from [`fold`]).
+/// `s` with its first character upper-cased (`capitalise`) or lower-cased, for splicing a
+/// sentence of the law files into another sentence.
+#[must_use]
+pub fn with_first(s: &str, upper: bool) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if upper => f.to_uppercase().collect::<String>() + c.as_str(),
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// True when the folded `phrase` occurs as whole words in the folded `haystack` (both from
+/// [`fold`], neither folded again), or with a plural `s` on its last word ("protest" finds
+/// "protests").
 #[must_use]
 pub fn contains_phrase(folded_haystack: &str, folded_phrase: &str) -> bool {
     let p = folded_phrase.trim();
     if p.is_empty() {
         return false;
     }
-    let needle = format!(" {p} ");
-    folded_haystack.contains(&needle)
+    // Every occurrence, overlapping ones included (" xa a a " holds "a a" at its second try).
+    let step = p.chars().next().map_or(1, char::len_utf8);
+    let mut from = 0;
+    while let Some(k) = folded_haystack[from..].find(p) {
+        let i = from + k;
+        let rest = &folded_haystack[i + p.len()..];
+        if folded_haystack[..i].ends_with(' ') && (rest.starts_with(' ') || rest.starts_with("s "))
+        {
+            return true;
+        }
+        from = i + step;
+    }
+    false
 }
 
 /// The phrases of `phrases` found in `text` (original spelling kept). A phrase also matches with
 /// a plural `s` on its last word ("protest" finds "protests").
-#[must_use]
-pub fn phrases_in<'a>(text_folded: &str, phrases: &'a [String]) -> Vec<&'a str> {
+#[cfg(test)]
+fn phrases_in<'a>(text_folded: &str, phrases: &'a [String]) -> Vec<&'a str> {
     phrases
         .iter()
-        .filter(|p| {
-            let f = fold(p);
-            contains_phrase(text_folded, &f)
-                || contains_phrase(text_folded, &format!("{}s", f.trim_end()))
-        })
+        .filter(|p| contains_phrase(text_folded, &fold(p)))
         .map(String::as_str)
         .collect()
 }
@@ -66,6 +86,19 @@ mod tests {
         assert!(contains_phrase(&h, &fold("covert")));
         assert!(!contains_phrase(&h, &fold("over")));
         assert!(!contains_phrase(&h, &fold("")));
+    }
+
+    #[test]
+    fn overlapping_occurrences_are_all_tried() {
+        assert!(contains_phrase(&fold("xa a a"), &fold("a a")));
+        assert!(contains_phrase(
+            &fold("rooting tools"),
+            &fold("rooting tool")
+        ));
+        assert!(!contains_phrase(
+            &fold("rooting toolset"),
+            &fold("rooting tool")
+        ));
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::AppState;
 use crate::i18n::{Lang, Tr};
 use crate::problem::Problem;
 use crate::ui::Chrome;
-use crate::web::{self, internal, load, org_chrome, page, require, see_other};
+use crate::web::{self, internal, org_page, page, require, see_other};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "vigil_session";
@@ -92,7 +92,7 @@ impl Accounts {
 }
 
 /// Runs blocking store work (Argon2 included) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     acc: &Accounts,
     f: impl FnOnce(&Store) -> T + Send + 'static,
 ) -> Result<T, Response> {
@@ -981,17 +981,20 @@ async fn members_page(
     form: MemberForm,
     errors: BTreeMap<String, String>,
 ) -> Response {
-    let s2 = scope.clone();
-    let members = match load(state, move |s| s.members(&s2)).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let c = org_chrome(state, headers, q, me, scope.org_id(), "members");
-    page(
+    let org = scope.org().clone();
+    let fetch = |s: &Store, sc: &OrgScope| s.members(sc);
+    org_page(
+        state,
+        headers,
+        q,
+        me,
+        &scope,
+        "members",
         status,
-        &MembersPage {
+        fetch,
+        |c, members| MembersPage {
             c,
-            org: scope.org().clone(),
+            org,
             members,
             roles: Role::ALL,
             form: MemberForm {
@@ -1001,6 +1004,7 @@ async fn members_page(
             errors,
         },
     )
+    .await
 }
 
 /// `GET /orgs/{org}/members`.
@@ -1039,39 +1043,28 @@ pub async fn add_member(
         return r;
     }
     let c = chrome(&state, &headers, &q, "/", Some(&me.user));
-    let Some(role) = parse_role(&form.role) else {
-        let errors = BTreeMap::from([("role".to_owned(), c.t.get("err-role"))]);
-        drop(c);
-        return members_page(
-            &state,
-            &headers,
-            &q,
-            &me,
-            scope,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form,
-            errors,
-        )
+    let errors = if let Some(role) = parse_role(&form.role) {
+        let (s2, email, name, pw) = (
+            scope.clone(),
+            form.email.clone(),
+            form.display_name.clone(),
+            form.password.clone(),
+        );
+        let added = blocking(&me.accounts, move |s| {
+            let new = (!pw.is_empty()).then_some((name.as_str(), pw.as_str()));
+            s.add_member(&s2, &email, role, new)
+        })
         .await;
-    };
-    let (s2, email, name, pw) = (
-        scope.clone(),
-        form.email.clone(),
-        form.display_name.clone(),
-        form.password.clone(),
-    );
-    let added = blocking(&me.accounts, move |s| {
-        let new = (!pw.is_empty()).then_some((name.as_str(), pw.as_str()));
-        s.add_member(&s2, &email, role, new)
-    })
-    .await;
-    let errors = match added {
-        Err(r) => return r,
-        Ok(Ok(_)) => return see_other(&format!("/orgs/{}/members", scope.org_id())),
-        Ok(Err(e)) => match errors_of(&c, &e) {
-            Ok(e) => e,
+        match added {
             Err(r) => return r,
-        },
+            Ok(Ok(_)) => return see_other(&format!("/orgs/{}/members", scope.org_id())),
+            Ok(Err(e)) => match errors_of(&c, &e) {
+                Ok(e) => e,
+                Err(r) => return r,
+            },
+        }
+    } else {
+        BTreeMap::from([("role".to_owned(), c.t.get("err-role"))])
     };
     drop(c);
     members_page(
@@ -1100,30 +1093,19 @@ pub async fn change_role(
         return r;
     }
     let c = chrome(&state, &headers, &q, "/", Some(&me.user));
-    let Some(role) = parse_role(&form.role) else {
-        let errors = BTreeMap::from([("role".to_owned(), c.t.get("err-role"))]);
-        drop(c);
-        return members_page(
-            &state,
-            &headers,
-            &q,
-            &me,
-            scope,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            MemberForm::default(),
-            errors,
-        )
-        .await;
-    };
-    let s2 = scope.clone();
-    let errors = match blocking(&me.accounts, move |s| s.change_role(&s2, &user, role)).await {
-        Err(r) => return r,
-        Ok(Ok(())) => return see_other(&format!("/orgs/{}/members", scope.org_id())),
-        Ok(Err(AccountError::NotFound)) => return not_found(&state, &headers),
-        Ok(Err(e)) => match errors_of(&c, &e) {
-            Ok(e) => e,
+    let errors = if let Some(role) = parse_role(&form.role) {
+        let s2 = scope.clone();
+        match blocking(&me.accounts, move |s| s.change_role(&s2, &user, role)).await {
             Err(r) => return r,
-        },
+            Ok(Ok(())) => return see_other(&format!("/orgs/{}/members", scope.org_id())),
+            Ok(Err(AccountError::NotFound)) => return not_found(&state, &headers),
+            Ok(Err(e)) => match errors_of(&c, &e) {
+                Ok(e) => e,
+                Err(r) => return r,
+            },
+        }
+    } else {
+        BTreeMap::from([("role".to_owned(), c.t.get("err-role"))])
     };
     drop(c);
     members_page(
@@ -1183,22 +1165,26 @@ async fn tokens_page(
     created: Option<String>,
     errors: BTreeMap<String, String>,
 ) -> Response {
-    let s2 = scope.clone();
-    let tokens = match load(state, move |s| s.tokens(&s2)).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let c = org_chrome(state, headers, q, me, scope.org_id(), "tokens");
-    page(
+    let org = scope.org().clone();
+    let fetch = |s: &Store, sc: &OrgScope| s.tokens(sc);
+    org_page(
+        state,
+        headers,
+        q,
+        me,
+        &scope,
+        "tokens",
         status,
-        &TokensPage {
+        fetch,
+        |c, tokens| TokensPage {
             c,
-            org: scope.org().clone(),
+            org,
             tokens,
             created,
             errors,
         },
     )
+    .await
 }
 
 /// `GET /orgs/{org}/tokens`: the user's API tokens in this organisation.

@@ -178,9 +178,14 @@ pub async fn law_entry(State(state): State<AppState>, Path(code): Path<String>) 
 )]
 pub struct ApiDoc;
 
-/// `GET /api/openapi.json`.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+/// The OpenAPI document: built (and merged) once, on the first request.
+static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock::new(|| {
     let mut doc = ApiDoc::openapi();
     doc.merge(<crate::records::RecordsApi as OpenApi>::openapi());
-    Json(doc)
+    doc
+});
+
+/// `GET /api/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(DOC.clone())
 }

@@ -22,7 +22,7 @@ use vigil_store::{AuditFilter, Store};
 use crate::AppState;
 use crate::accounts::PageQuery;
 use crate::ui::Chrome;
-use crate::web::{Member, internal, require, run};
+use crate::web::{Member, internal, load, require, run, status_of};
 
 /// Records per page.
 pub const PAGE_SIZE: u64 = 50;
@@ -177,7 +177,7 @@ pub async fn audit_page(
         return r;
     }
     let (s2, q2) = (scope.clone(), q.clone());
-    let loaded = run(&state, move |store| {
+    let loaded = load(&state, move |store| {
         let members = members_of(store, &s2)?;
         let (filter, errors) = store_filter(&q2, &members);
         let verified = store.verify_audit(s2.org_id())?;
@@ -198,8 +198,7 @@ pub async fn audit_page(
     })
     .await;
     let (members, errors, verified, mut records) = match loaded {
-        Ok(Ok(l)) => l,
-        Ok(Err(e)) => return internal(&e),
+        Ok(l) => l,
         Err(r) => return r,
     };
     let base = format!("/orgs/{}/audit", scope.org_id());
@@ -259,11 +258,7 @@ pub async fn audit_page(
         .into_iter()
         .map(|(field, key)| (field, c.t.get(key)))
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_of(&errors);
     let tpl = AuditPage {
         c,
         org_id: scope.org_id().to_owned(),

@@ -36,8 +36,10 @@ use vigil_store::records::{
 use crate::AppState;
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message, when};
 use crate::problem::{FieldProblem, Problem};
-use crate::ui::{Chrome, Link, citation_links};
-use crate::web::{Member, internal, load, org_chrome, page, require, run, see_other};
+use crate::ui::{Chrome, Link, citation_links, parse_facts};
+use crate::web::{
+    Member, internal, load, org_chrome, org_page, page, require, run, see_other, status_of,
+};
 
 /// Operation types offered by the form (the contract's names).
 const OPERATION_TYPES: [&str; 8] = [
@@ -81,14 +83,6 @@ fn record_field_error(e: &RecordError) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn status_of(errors: &BTreeMap<String, String>) -> StatusCode {
-    if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
-}
-
 /// The product sheet of an item with a description and answers from the form: the sheet and
 /// its JSON (as stored), or the form's errors.
 fn item_sheet(
@@ -98,18 +92,14 @@ fn item_sheet(
     c: &Chrome<'_>,
     errors: &mut BTreeMap<String, String>,
 ) -> Option<(ItemSheet, String)> {
-    let facts: BTreeMap<String, FactValue> = if facts.trim().is_empty() {
-        BTreeMap::new()
-    } else {
-        match serde_json::from_str(facts) {
-            Ok(f) => f,
-            Err(e) => {
-                errors.insert(
-                    "facts".into(),
-                    format!("{} ({e})", c.t.get("rec-err-facts")),
-                );
-                return None;
-            }
+    let facts = match parse_facts(facts) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.insert(
+                "facts".into(),
+                format!("{} ({e})", c.t.get("rec-err-facts")),
+            );
+            return None;
         }
     };
     let kind = serde_json::from_value(Value::String(item.kind.clone())).ok();
@@ -185,24 +175,28 @@ async fn items_page(
     form: ItemForm,
     errors: BTreeMap<String, String>,
 ) -> Response {
-    let s2 = scope.clone();
-    let items = match load(state, move |s| s.items(&s2)).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let c = org_chrome(state, headers, q, me, scope.org_id(), "items");
-    page(
+    let (org, can_enter) = (scope.org().clone(), scope.role().allows(Action::Enter));
+    let fetch = |s: &Store, sc: &OrgScope| s.items(sc);
+    org_page(
+        state,
+        headers,
+        q,
+        me,
+        &scope,
+        "items",
         status,
-        &ItemsPage {
+        fetch,
+        |c, items| ItemsPage {
             c,
-            org: scope.org().clone(),
+            org,
             items,
-            can_enter: scope.role().allows(Action::Enter),
+            can_enter,
             kinds: ITEM_KINDS,
             form,
             errors,
         },
     )
+    .await
 }
 
 /// `GET /orgs/{org}/items`.
@@ -596,24 +590,28 @@ async fn parties_page(
     form: PartyForm,
     errors: BTreeMap<String, String>,
 ) -> Response {
-    let s2 = scope.clone();
-    let parties = match load(state, move |s| s.parties(&s2)).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let c = org_chrome(state, headers, q, me, scope.org_id(), "parties");
-    page(
+    let (org, can_enter) = (scope.org().clone(), scope.role().allows(Action::Enter));
+    let fetch = |s: &Store, sc: &OrgScope| s.parties(sc);
+    org_page(
+        state,
+        headers,
+        q,
+        me,
+        &scope,
+        "parties",
         status,
-        &PartiesPage {
+        fetch,
+        |c, parties| PartiesPage {
             c,
-            org: scope.org().clone(),
+            org,
             parties,
-            can_enter: scope.role().allows(Action::Enter),
+            can_enter,
             roles: PARTY_ROLES,
             form,
             errors,
         },
     )
+    .await
 }
 
 /// `GET /orgs/{org}/parties`.
@@ -695,7 +693,7 @@ pub async fn create_party(
 
 /// The new-operation form: either `operation` (pasted OPERATION JSON), or the fields that build
 /// one from an item and parties of the organisation.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct OperationForm {
     #[serde(default)]
     operation: String,
@@ -777,7 +775,7 @@ async fn operations_page(
     problems: Vec<(String, String)>,
 ) -> Response {
     let s2 = scope.clone();
-    let loaded = run(state, move |s| {
+    let loaded = load(state, move |s| {
         Ok::<_, vigil_store::StoreError>((
             s.operations(&s2, false)?,
             s.items(&s2)?,
@@ -786,8 +784,7 @@ async fn operations_page(
     })
     .await;
     let (ops, items, parties) = match loaded {
-        Ok(Ok(x)) => x,
-        Ok(Err(e)) => return internal(&e),
+        Ok(x) => x,
         Err(r) => return r,
     };
     let c = org_chrome(state, headers, q, me, scope.org_id(), "operations");
@@ -922,23 +919,7 @@ pub async fn create_operation(
     let text = if pasted {
         Some(form.operation.clone())
     } else {
-        let (s2, f2) = (
-            scope.clone(),
-            OperationForm {
-                operation: String::new(),
-                reference: form.reference.clone(),
-                op_type: form.op_type.clone(),
-                destination: form.destination.clone(),
-                exporter_name: form.exporter_name.clone(),
-                exporter_country: form.exporter_country.clone(),
-                item: form.item.clone(),
-                party_1: form.party_1.clone(),
-                party_2: form.party_2.clone(),
-                party_3: form.party_3.clone(),
-                end_use: form.end_use.clone(),
-                end_user_type: form.end_user_type.clone(),
-            },
-        );
+        let (s2, f2) = (scope.clone(), form.clone());
         match run(&state, move |s| build_operation(s, &s2, &f2)).await {
             Ok(Ok(Ok(text))) => Some(text),
             Ok(Ok(Err((field, key)))) => {
@@ -1329,11 +1310,10 @@ fn created(location: String, body: impl Serialize) -> Response {
     security(("bearer" = [])), tag = "records")]
 pub async fn api_items(State(state): State<AppState>, caller: ApiCaller) -> Response {
     let scope = caller.scope;
-    match run(&state, move |s| s.items(&scope)).await {
-        Ok(Ok(items)) => {
+    match load(&state, move |s| s.items(&scope)).await {
+        Ok(items) => {
             Json(items.into_iter().map(ItemView::from).collect::<Vec<_>>()).into_response()
         }
-        Ok(Err(e)) => internal(&e),
         Err(r) => r,
     }
 }
@@ -1380,9 +1360,8 @@ pub async fn api_create_item(
     security(("bearer" = [])), tag = "records")]
 pub async fn api_parties(State(state): State<AppState>, caller: ApiCaller) -> Response {
     let scope = caller.scope;
-    match run(&state, move |s| s.parties(&scope)).await {
-        Ok(Ok(p)) => Json(p.into_iter().map(PartyView::from).collect::<Vec<_>>()).into_response(),
-        Ok(Err(e)) => internal(&e),
+    match load(&state, move |s| s.parties(&scope)).await {
+        Ok(p) => Json(p.into_iter().map(PartyView::from).collect::<Vec<_>>()).into_response(),
         Err(r) => r,
     }
 }
@@ -1430,11 +1409,8 @@ pub async fn api_create_party(
     security(("bearer" = [])), tag = "records")]
 pub async fn api_operations(State(state): State<AppState>, caller: ApiCaller) -> Response {
     let scope = caller.scope;
-    match run(&state, move |s| s.operations(&scope, false)).await {
-        Ok(Ok(ops)) => {
-            Json(ops.iter().map(OperationSummary::from).collect::<Vec<_>>()).into_response()
-        }
-        Ok(Err(e)) => internal(&e),
+    match load(&state, move |s| s.operations(&scope, false)).await {
+        Ok(ops) => Json(ops.iter().map(OperationSummary::from).collect::<Vec<_>>()).into_response(),
         Err(r) => r,
     }
 }

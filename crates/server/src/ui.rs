@@ -155,6 +155,15 @@ pub async fn classify_form(
     render(StatusCode::OK, &page, lang, cookie)
 }
 
+/// The answers of a form's `facts` field: a JSON object, none when blank.
+pub(crate) fn parse_facts(text: &str) -> serde_json::Result<BTreeMap<String, FactValue>> {
+    if text.trim().is_empty() {
+        Ok(BTreeMap::new())
+    } else {
+        serde_json::from_str(text)
+    }
+}
+
 fn sheet_from(form: &ClassifyForm, errors: &mut BTreeMap<String, String>) -> Option<ItemSheet> {
     let kind = match form.kind.as_str() {
         "" => None,
@@ -169,15 +178,16 @@ fn sheet_from(form: &ClassifyForm, errors: &mut BTreeMap<String, String>) -> Opt
             None
         }
     };
-    let facts: BTreeMap<String, FactValue> = if form.facts.trim().is_empty() {
-        BTreeMap::new()
-    } else {
-        match serde_json::from_str(&form.facts) {
-            Ok(f) => f,
-            Err(e) => {
-                errors.insert("facts".into(), format!("not a JSON object of answers, e.g. {{\"carrier_class_ip_network\": true}}: {e}"));
-                BTreeMap::new()
-            }
+    let facts = match parse_facts(&form.facts) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.insert(
+                "facts".into(),
+                format!(
+                    "not a JSON object of answers, e.g. {{\"carrier_class_ip_network\": true}}: {e}"
+                ),
+            );
+            BTreeMap::new()
         }
     };
     errors.is_empty().then(|| ItemSheet {
@@ -209,11 +219,7 @@ pub async fn classify_submit(
             }
         }
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::status_of(&errors);
     let page = ClassifyPage {
         c,
         form,

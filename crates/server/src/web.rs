@@ -7,7 +7,7 @@
     reason = "helpers answer with the page or error `Response` the handler returns"
 )]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Path};
@@ -19,7 +19,7 @@ use vigil_store::Store;
 use vigil_store::accounts::OrgScope;
 
 use crate::AppState;
-use crate::accounts::{CurrentUser, PageQuery, chrome, message};
+use crate::accounts::{CurrentUser, PageQuery, blocking, chrome, message};
 use crate::ui::Chrome;
 
 /// Runs blocking store work off the async threads.
@@ -27,15 +27,10 @@ pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Store) -> T + Send + 'static,
 ) -> Result<T, Response> {
-    let Some(acc) = state.accounts.clone() else {
+    let Some(acc) = &state.accounts else {
         return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
     };
-    tokio::task::spawn_blocking(move || f(&acc.store))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "blocking task failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        })
+    blocking(acc, f).await
 }
 
 /// A store failure: logged with its chain of causes, answered with 500.
@@ -64,6 +59,15 @@ pub(crate) fn page<T: Template>(status: StatusCode, tpl: &T) -> Response {
             tracing::error!(error = %e, "template rendering failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
+    }
+}
+
+/// 200 without errors on the form, 422 with.
+pub(crate) fn status_of<V>(errors: &BTreeMap<String, V>) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     }
 }
 
@@ -133,4 +137,36 @@ pub(crate) fn org_chrome<'a>(
         &format!("/orgs/{org_id}/{section}"),
         Some(&me.user),
     )
+}
+
+/// An organisation page (`/orgs/{org}/{section}`) of what `fetch` loads in the member's scope:
+/// the store work off the async threads (500 on failure), then the page `build` makes from the
+/// page's chrome and what was loaded, rendered with `status`.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a page of a handler: its state and parts"
+)]
+pub(crate) async fn org_page<'a, T, E, P>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    me: &CurrentUser,
+    scope: &OrgScope,
+    section: &str,
+    status: StatusCode,
+    fetch: impl FnOnce(&Store, &OrgScope) -> Result<T, E> + Send + 'static,
+    build: impl FnOnce(Chrome<'a>, T) -> P,
+) -> Response
+where
+    T: Send + 'static,
+    E: std::error::Error + Send + 'static,
+    P: Template,
+{
+    let s2 = scope.clone();
+    let loaded = match load(state, move |s| fetch(s, &s2)).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let c = org_chrome(state, headers, q, me, scope.org_id(), section);
+    page(status, &build(c, loaded))
 }

@@ -350,13 +350,6 @@ fn event(
     }
 }
 
-/// The first statement of a write transaction: a write that changes nothing, so that SQLite takes
-/// its write lock now rather than fail to upgrade a read lock later (see [`crate::audit`]).
-fn write_first(conn: &mut DbConnection) -> QueryResult<()> {
-    diesel::sql_query("UPDATE organisations SET id = id WHERE 0 = 1").execute(conn)?;
-    Ok(())
-}
-
 /// A validated new user, hashed (outside any transaction: Argon2 is slow on purpose).
 struct Prepared {
     email: String,
@@ -512,18 +505,6 @@ fn new_session(conn: &mut DbConnection, user_id: &str, now: i64) -> Result<Strin
 }
 
 impl Store {
-    fn write<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, AccountError>,
-    ) -> Result<T, AccountError> {
-        let mut conn = self.conn()?;
-        let conn: &mut DbConnection = &mut conn;
-        conn.transaction(|c| {
-            write_first(c)?;
-            f(c)
-        })
-    }
-
     /// The number of users (0 before the first start's setup).
     ///
     /// # Errors
@@ -544,7 +525,7 @@ impl Store {
     ) -> Result<(User, Organisation), AccountError> {
         let org_name = check_name("org_name", org_name)?;
         let p = prepare(new)?;
-        self.write(|c| {
+        self.write_tx(|c| {
             let n: i64 = users::table.count().get_result(c)?;
             if n > 0 {
                 return Err(AccountError::SetupDone);
@@ -570,7 +551,7 @@ impl Store {
     ) -> Result<(User, Organisation), AccountError> {
         let org_name = check_name("org", org_name)?;
         let p = prepare(new)?;
-        self.write(|c| {
+        self.write_tx(|c| {
             let user = insert_user(c, &p, actor)?;
             let found: Vec<Organisation> = organisations::table
                 .filter(organisations::name.eq(&org_name))
@@ -598,7 +579,7 @@ impl Store {
     /// A bad name; a database failure.
     pub fn create_org(&self, user_id: &str, name: &str) -> Result<Organisation, AccountError> {
         let name = check_name("name", name)?;
-        self.write(|c| {
+        self.write_tx(|c| {
             let user: User = users::table
                 .find(user_id)
                 .select(User::as_select())
@@ -701,7 +682,7 @@ impl Store {
             })?),
             _ => None,
         };
-        self.write(|c| {
+        self.write_tx(|c| {
             let user = match (find_user_by_email(c, &key)?, &prepared) {
                 (Some(u), _) => u,
                 (None, Some(p)) => insert_user(c, p, scope.user_id())?,
@@ -729,7 +710,7 @@ impl Store {
         {
             return Err(AccountError::NotFound);
         }
-        self.write(|c| {
+        self.write_tx(|c| {
             let old: String = memberships::table
                 .filter(memberships::org_id.eq(scope.org_id()))
                 .filter(memberships::user_id.eq(user_id))
@@ -808,7 +789,7 @@ impl Store {
         let Some((user_id, hash, locked_until)) = found else {
             // Same work as for a known e-mail.
             let _ = verify_password(dummy_hash(), password);
-            self.write(|c| {
+            self.write_tx::<_, AccountError>(|c| {
                 append_in(
                     c,
                     SYSTEM_ORG,
@@ -826,7 +807,7 @@ impl Store {
         };
         let subject = format!("user:{user_id}");
         if let Some(until) = locked_until.filter(|u| *u > now) {
-            self.write(|c| {
+            self.write_tx::<_, AccountError>(|c| {
                 append_in(
                     c,
                     SYSTEM_ORG,
@@ -843,7 +824,7 @@ impl Store {
             return Ok(LoginOutcome::Locked { until });
         }
         let ok = verify_password(&hash, password);
-        self.write(|c| {
+        self.write_tx(|c| {
             if ok {
                 diesel::update(users::table.find(&user_id))
                     .set((
@@ -908,7 +889,7 @@ impl Store {
     /// # Errors
     /// A database failure.
     pub fn start_session(&self, user_id: &str) -> Result<String, AccountError> {
-        self.write(|c| {
+        self.write_tx(|c| {
             let s = new_session(c, user_id, now_micros())?;
             append_in(
                 c,
@@ -971,7 +952,7 @@ impl Store {
     /// # Errors
     /// A database failure.
     pub fn logout(&self, token: &str) -> Result<(), AccountError> {
-        self.write(|c| {
+        self.write_tx(|c| {
             let id = token_hash(token);
             let user: Option<String> = sessions::table
                 .find(&id)
@@ -1022,7 +1003,7 @@ impl Store {
         }
         let new_hash = hash_password(new)?;
         let keep = keep_session.map(token_hash).unwrap_or_default();
-        self.write(|c| {
+        self.write_tx(|c| {
             diesel::update(users::table.find(user_id))
                 .set(users::password_hash.eq(&new_hash))
                 .execute(c)?;
@@ -1058,7 +1039,7 @@ impl Store {
                 reason: "en or fr".to_owned(),
             });
         }
-        self.write(|c| {
+        self.write_tx(|c| {
             diesel::update(users::table.find(user_id))
                 .set(users::language.eq(language))
                 .execute(c)?;
@@ -1096,7 +1077,7 @@ impl Store {
             last_used: None,
             revoked_at: None,
         };
-        self.write(|c| {
+        self.write_tx::<_, AccountError>(|c| {
             diesel::insert_into(api_tokens::table)
                 .values((
                     api_tokens::id.eq(&token.id),
@@ -1141,7 +1122,7 @@ impl Store {
     /// # Errors
     /// [`AccountError::NotFound`] for another's token or an unknown one.
     pub fn revoke_token(&self, scope: &OrgScope, token_id: &str) -> Result<(), AccountError> {
-        self.write(|c| {
+        self.write_tx(|c| {
             let n = diesel::update(
                 api_tokens::table
                     .filter(api_tokens::id.eq(token_id))

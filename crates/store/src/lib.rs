@@ -379,6 +379,27 @@ impl Store {
     pub fn conn(&self) -> Result<Conn, StoreError> {
         Ok(self.pool.get()?)
     }
+
+    /// Runs `f` in one write transaction on a pooled connection. The first statement is a write
+    /// that changes nothing (and fires no trigger), so that SQLite takes its write lock now rather
+    /// than fail to upgrade a read lock later (see [`crate::audit`]).
+    pub(crate) fn write_tx<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(|c| {
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query("UPDATE organisations SET id = id WHERE 0 = 1"),
+                c,
+            )?;
+            f(c)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use vigil_domain::audit::AuditEvent;
 use vigil_screening::{ListEntry, ListMeta, ListSource, LoadedList};
 
+use crate::accounts::now_micros;
 use crate::audit::{SYSTEM_ORG, append_in, timestamp};
 use crate::schema::{list_entries, list_imports};
 use crate::{DbConnection, Store, StoreError};
@@ -167,10 +168,6 @@ pub fn parse_source(s: &str) -> Option<ListSource> {
     })
 }
 
-fn now_micros() -> i64 {
-    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
-}
-
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -200,8 +197,10 @@ impl TryFrom<ImportRow> for ImportRecord {
             published: r.published,
             version: r.version,
             content_sha256: r.content_sha256,
-            entry_count: u64::try_from(r.entry_count).unwrap_or(0),
-            alias_count: u64::try_from(r.alias_count).unwrap_or(0),
+            entry_count: u64::try_from(r.entry_count)
+                .map_err(|_| unknown("entry_count", &r.entry_count.to_string()))?,
+            alias_count: u64::try_from(r.alias_count)
+                .map_err(|_| unknown("alias_count", &r.alias_count.to_string()))?,
             imported_at,
             status,
             error: r.error,

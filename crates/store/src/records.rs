@@ -362,26 +362,13 @@ pub fn insert_item(
 }
 
 impl Store {
-    fn record_write<T>(
-        &self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T, RecordError>,
-    ) -> Result<T, RecordError> {
-        let mut conn = self.conn()?;
-        let conn: &mut DbConnection = &mut conn;
-        conn.transaction(|c| {
-            // Write first, so that SQLite takes its write lock now (see `crate::audit`).
-            diesel::sql_query("UPDATE items SET id = id WHERE 0 = 1").execute(c)?;
-            f(c)
-        })
-    }
-
     /// Creates an item in the scope's organisation (audited: `item.created`).
     ///
     /// # Errors
     /// [`RecordError::Forbidden`], a bad field, a database failure.
     pub fn create_item(&self, scope: &OrgScope, new: &NewItem<'_>) -> Result<Item, RecordError> {
         may_enter(scope)?;
-        self.record_write(|c| insert_item(c, scope, new))
+        self.write_tx(|c| insert_item(c, scope, new))
     }
 
     /// The scope's organisation's items, newest first.
@@ -439,7 +426,7 @@ impl Store {
         }
         let entries_json = serde_json::to_string(&entries)
             .map_err(|e| invalid("entries", &format!("cannot serialise: {e}")))?;
-        self.record_write(|c| {
+        self.write_tx(|c| {
             let found: i64 = items::table
                 .filter(items::org_id.eq(scope.org_id()))
                 .filter(items::id.eq(item_id))
@@ -542,7 +529,7 @@ impl Store {
             created_by: scope.user_id().to_owned(),
             created_at: now_micros(),
         };
-        self.record_write(|c| {
+        self.write_tx(|c| {
             diesel::insert_into(parties::table)
                 .values((
                     parties::id.eq(&party.id),
@@ -630,7 +617,7 @@ impl Store {
             created_by: scope.user_id().to_owned(),
             created_at: now_micros(),
         };
-        self.record_write(|c| {
+        self.write_tx(|c| {
             diesel::insert_into(operations::table)
                 .values((
                     operations::id.eq(&op.id),

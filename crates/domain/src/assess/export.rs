@@ -87,6 +87,7 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
     let repression = concerns.contains(&Concern::InternalRepression);
     // Union general authorisations, in order.
     let mut refusals = Vec::new();
+    let mut refused_on_unverified_groups = false;
     for u in law.ugeas() {
         match ugea::usable(ctx, u, item) {
             Ok(()) => {
@@ -118,7 +119,15 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
                 }
                 return;
             }
-            Err(why) => refusals.push(format!("{} {why}", u.id)),
+            Err(why) => {
+                // Refused on its destinations, and those rest on a group not verified.
+                if !u.unverified_groups.is_empty()
+                    && ugea::destination_refusal(ctx, u).as_ref() == Some(&why)
+                {
+                    refused_on_unverified_groups = true;
+                }
+                refusals.push(format!("{} {why}", u.id));
+            }
         }
     }
     let global = op.facts.holds_global_licence;
@@ -152,15 +161,7 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
         o.reason("The exporter is informed or aware of a risk of internal repression: the authority weighs this when deciding (Art. 15(1)(c)); say so in the application.");
         Ctx::cite(o, "2021/821", "Art. 15(1)");
     }
-    let unverified: Vec<&str> = law
-        .ugeas()
-        .iter()
-        .flat_map(|u| u.unverified_groups.iter().map(String::as_str))
-        .collect();
-    if refusals.iter().any(|r| {
-        r.contains("excluded from its destinations") || r.contains("not one of its destinations")
-    }) && !unverified.is_empty()
-    {
+    if refused_on_unverified_groups {
         o.reason("[UNVERIFIED] Some general authorisations were refused on country groups (e.g. arms-embargoed destinations) that the fact sheet does not confirm as current.");
     }
     for c in ART_4_CONCERNS {

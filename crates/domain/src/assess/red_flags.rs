@@ -4,7 +4,7 @@
 use super::input::PartyRole;
 use super::{Ctx, RedFlagOut};
 use crate::law::{Concern, EndUserType};
-use crate::text::{fold, phrases_in};
+use crate::text::fold;
 
 /// Every red-flag code the code can raise (each must have wording in `law/red-flags.toml`).
 pub const CODES: &[&str] = &[
@@ -72,7 +72,8 @@ fn keywords(ctx: &Ctx<'_>, code: &str, text_folded: &str) -> Vec<String> {
     ctx.law
         .red_flag(code)
         .map(|d| {
-            phrases_in(text_folded, &d.keywords)
+            d.keywords
+                .found_in(text_folded)
                 .into_iter()
                 .map(str::to_owned)
                 .collect()

@@ -8,6 +8,7 @@ use super::Ctx;
 use super::input::Item;
 use super::outcome::{AuthorisationKind, Decision, Outcome};
 use crate::law::{Cite, Concern, EndUserType, Regime, RegimeKind, RegimeScope};
+use crate::text::with_first;
 
 /// Where the operation touches the regime's countries: the destination or a party.
 fn touch_points(ctx: &Ctx<'_>, r: &Regime) -> Vec<String> {
@@ -252,7 +253,7 @@ fn authorisation(ctx: &Ctx<'_>, r: &Regime, place: &str, why_item: &str, o: &mut
         o.reason(format!(
             "{}: {place} and {why_item}. {}, which is a ground on which the authority must refuse ({refusal}): the export cannot be authorised.",
             r.title,
-            capitalise(&why)
+            with_first(&why, true)
         ));
         o.prohibit(format!("Do not export: the authority must refuse the authorisation required by {} on these facts.", act(ctx, r)));
     } else {
@@ -269,12 +270,4 @@ fn authorisation(ctx: &Ctx<'_>, r: &Regime, place: &str, why_item: &str, o: &mut
         ));
     }
     unverified(o, r);
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
 }

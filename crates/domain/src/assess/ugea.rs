@@ -4,11 +4,11 @@
 use super::Ctx;
 use super::input::{Item, ItemKind, PartyRole};
 use crate::law::{ControlCode, Group, Ugea};
+use crate::text::with_first;
 
 /// Why a UGEA cannot be used (first reason found), or `Ok` when it can.
 pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
     let op = ctx.op;
-    let law = ctx.law;
     if !u.in_force.contains(op.date) {
         return Err(format!("not in force on {}", op.date));
     }
@@ -18,40 +18,8 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
             op.operation_type.as_str().replace('_', " ")
         ));
     }
-    if !u.destinations.is_empty() && !u.destinations.contains(&op.destination) {
-        return Err(format!("{} is not one of its destinations", op.destination));
-    }
-    if u.destinations_except.contains(&op.destination) {
-        return Err(format!(
-            "{} is excluded from its destinations",
-            op.destination
-        ));
-    }
-    // Every recipient counts, not only the country of destination: a general authorisation
-    // covers exports to its destinations, and an end user elsewhere means a (re-)export there.
-    for p in &op.parties {
-        let recipient = matches!(
-            p.role,
-            PartyRole::Consignee
-                | PartyRole::EndUser
-                | PartyRole::IntermediateConsignee
-                | PartyRole::Distributor
-                | PartyRole::Reseller
-                | PartyRole::Subsidiary
-        );
-        if !recipient || law.in_group("eu", &p.country) {
-            continue;
-        }
-        let outside = (!u.destinations.is_empty() && !u.destinations.contains(&p.country))
-            || u.destinations_except.contains(&p.country);
-        if outside {
-            return Err(format!(
-                "the {} `{}` is in {}, which is not one of its destinations",
-                p.role.as_str().replace('_', " "),
-                p.name,
-                p.country
-            ));
-        }
+    if let Some(why) = destination_refusal(ctx, u) {
+        return Err(why);
     }
     for code in &item.entries {
         item_covered(ctx, u, item, code)?;
@@ -85,7 +53,7 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
         if !op.fact(&f.fact) {
             return Err(format!(
                 "requires that {} (facts.{} is not true)",
-                lower_first(&f.text),
+                with_first(&f.text, false),
                 f.fact
             ));
         }
@@ -94,7 +62,7 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
         if op.fact(&f.fact) {
             return Err(format!(
                 "{} (facts.{} is true)",
-                lower_first(&f.text),
+                with_first(&f.text, false),
                 f.fact
             ));
         }
@@ -117,12 +85,47 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
     Ok(())
 }
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
+/// Why the UGEA's destinations rule the operation out (the country of destination or a
+/// recipient elsewhere), or `None`.
+pub fn destination_refusal(ctx: &Ctx<'_>, u: &Ugea) -> Option<String> {
+    let op = ctx.op;
+    let law = ctx.law;
+    if !u.destinations.is_empty() && !u.destinations.contains(&op.destination) {
+        return Some(format!("{} is not one of its destinations", op.destination));
     }
+    if u.destinations_except.contains(&op.destination) {
+        return Some(format!(
+            "{} is excluded from its destinations",
+            op.destination
+        ));
+    }
+    // Every recipient counts, not only the country of destination: a general authorisation
+    // covers exports to its destinations, and an end user elsewhere means a (re-)export there.
+    for p in &op.parties {
+        let recipient = matches!(
+            p.role,
+            PartyRole::Consignee
+                | PartyRole::EndUser
+                | PartyRole::IntermediateConsignee
+                | PartyRole::Distributor
+                | PartyRole::Reseller
+                | PartyRole::Subsidiary
+        );
+        if !recipient || law.in_group("eu", &p.country) {
+            continue;
+        }
+        let outside = (!u.destinations.is_empty() && !u.destinations.contains(&p.country))
+            || u.destinations_except.contains(&p.country);
+        if outside {
+            return Some(format!(
+                "the {} `{}` is in {}, which is not one of its destinations",
+                p.role.as_str().replace('_', " "),
+                p.name,
+                p.country
+            ));
+        }
+    }
+    None
 }
 
 fn item_covered(ctx: &Ctx<'_>, u: &Ugea, item: &Item, code: &ControlCode) -> Result<(), String> {

@@ -126,16 +126,4 @@ impl EntryIndex {
         }
         by_doc.into_values().collect()
     }
-
-    /// Number of documents.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.codes.len()
-    }
-
-    /// True when empty.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.codes.is_empty()
-    }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::assess::input::ItemKind;
 use crate::assess::{FieldError, InputError};
 use crate::law::{ControlCode, Entry, FactType, Group, Law, Test};
-use crate::text::{fold, phrases_in};
+use crate::text::fold;
 
 /// A fact's value in a product sheet.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -223,7 +223,7 @@ fn criterion(sheet: &ItemSheet, fact: &str, test: &Test) -> Option<bool> {
 /// True when the description contains a word the fact lists as suggesting it is true.
 fn suggests(law: &Law, folded: &str, fact: &str) -> bool {
     law.fact(fact)
-        .is_some_and(|f| !f.indicators.is_empty() && !phrases_in(folded, &f.indicators).is_empty())
+        .is_some_and(|f| !f.indicators.is_empty() && !f.indicators.found_in(folded).is_empty())
 }
 
 fn wanted_groups(kind: Option<ItemKind>) -> &'static [Group] {
@@ -405,8 +405,6 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
     }
 
     // 3. Facts narrow.
-    let parents: std::collections::BTreeSet<ControlCode> =
-        law.entries().filter_map(|e| e.code.parent()).collect();
     let mut ruled_out = Vec::new();
     let mut kept = Vec::new();
     for (code, mut s) in scored {
@@ -468,7 +466,7 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
                 s.why.push(format!("the description suggests: {}", cr.text));
             }
         }
-        if parents.contains(&code) {
+        if law.is_heading(&code) {
             s.score *= HEADING_FACTOR;
         }
         if matches!(code.group(), Group::Software | Group::Technology)
@@ -573,8 +571,8 @@ pub fn classify(law: &Law, sheet: &ItemSheet) -> Result<Classification, InputErr
                 Tri::NotMet
             }
             None => {
-                let counter = phrases_in(&folded, &c.counter_indicators);
-                let pro = phrases_in(&folded, &c.indicators);
+                let counter = c.counter_indicators.found_in(&folded);
+                let pro = c.indicators.found_in(&folded);
                 if !counter.is_empty() {
                     reasons.push(format!(
                         "{}: not met, inferred from the description ({}); confirm with facts.{}",

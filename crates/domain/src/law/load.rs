@@ -274,7 +274,7 @@ impl Loader {
                                 unit: fact.unit,
                                 question: fact.question,
                                 question_fr: fact.question_fr,
-                                indicators: fact.indicators,
+                                indicators: super::model::Phrases::new(fact.indicators),
                             },
                         );
                     }
@@ -980,8 +980,8 @@ impl Loader {
                 id: c.id,
                 fact: c.fact,
                 text: c.text,
-                indicators: c.indicators,
-                counter_indicators: c.counter_indicators,
+                indicators: super::model::Phrases::new(c.indicators),
+                counter_indicators: super::model::Phrases::new(c.counter_indicators),
                 cite,
                 verified: c.verified,
             });
@@ -1032,7 +1032,7 @@ impl Loader {
                 RedFlagDef {
                     code: f.code,
                     text: f.text,
-                    keywords: f.keywords,
+                    keywords: super::model::Phrases::new(f.keywords),
                     source,
                     verified: f.verified,
                 },

@@ -96,6 +96,8 @@ pub(crate) struct Parts {
 pub struct Law {
     p: Parts,
     pub(crate) index: crate::classify::index::EntryIndex,
+    /// Codes that are the parent of a defined entry (headings), computed once at load.
+    headings: std::collections::BTreeSet<ControlCode>,
 }
 
 impl fmt::Debug for Law {
@@ -132,7 +134,8 @@ impl Law {
 
     pub(crate) fn assemble(p: Parts) -> Law {
         let index = crate::classify::index::EntryIndex::build(&p.entries);
-        Law { p, index }
+        let headings = p.entries.keys().filter_map(ControlCode::parent).collect();
+        Law { p, index, headings }
     }
 
     /// The version of the law set: the Annex I version and a hash of the data files.
@@ -222,6 +225,12 @@ impl Law {
             .take(n)
             .map(|(_, c)| c.to_owned())
             .collect()
+    }
+
+    /// True when `code` is the parent of a defined entry (a heading with sub-items).
+    #[must_use]
+    pub fn is_heading(&self, code: &ControlCode) -> bool {
+        self.headings.contains(code)
     }
 
     /// The ancestors of an entry that are defined, nearest first.

@@ -91,7 +91,7 @@ pub struct FactDef {
     pub question_fr: Option<String>,
     /// Words in a product description that suggest the fact is true (boolean facts only);
     /// classification treats them as a hint to confirm, never as an answer.
-    pub indicators: Vec<String>,
+    pub indicators: Phrases,
 }
 
 /// How a criterion tests its fact.
@@ -661,9 +661,9 @@ pub struct Art220Criterion {
     /// Own words.
     pub text: String,
     /// Words suggesting it is met.
-    pub indicators: Vec<String>,
+    pub indicators: Phrases,
     /// Words suggesting it is not met.
-    pub counter_indicators: Vec<String>,
+    pub counter_indicators: Phrases,
     /// Where it is written.
     pub cite: Cite,
     /// Read in the primary text.
@@ -691,9 +691,50 @@ pub struct RedFlagDef {
     /// Text.
     pub text: String,
     /// Words that raise it when found in descriptions or the end use.
-    pub keywords: Vec<String>,
+    pub keywords: Phrases,
     /// Source.
     pub source: Cite,
     /// Read in the primary text.
     pub verified: bool,
+}
+
+/// A list of phrases of the law files, with their folded forms computed once at load so that
+/// matching them against a text does not fold them again on every call.
+#[derive(Debug, Clone, Default)]
+pub struct Phrases {
+    list: Vec<String>,
+    folded: Vec<String>,
+}
+
+impl Phrases {
+    /// Folds every phrase once.
+    #[must_use]
+    pub fn new(list: Vec<String>) -> Phrases {
+        let folded = list.iter().map(|p| crate::text::fold(p)).collect();
+        Phrases { list, folded }
+    }
+
+    /// The phrases as written.
+    #[must_use]
+    pub fn as_slice(&self) -> &[String] {
+        &self.list
+    }
+
+    /// True when there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The phrases (as written) found as whole words in `text_folded` (from
+    /// [`fold`](crate::text::fold)); a phrase also matches with a plural `s` on its last word.
+    #[must_use]
+    pub fn found_in(&self, text_folded: &str) -> Vec<&str> {
+        self.list
+            .iter()
+            .zip(&self.folded)
+            .filter(|(_, f)| crate::text::contains_phrase(text_folded, f))
+            .map(|(p, _)| p.as_str())
+            .collect()
+    }
 }
