@@ -269,3 +269,4 @@ lists-title = Sanctions lists
 lists-none = No sanctions list imported yet: screening finds nothing until one is.
 lists-stale = older than 7 days: import the current version
 lists-stale-warning = Some lists were last imported more than 7 days ago.
+err-upload-malformed = The upload could not be read as a form with a file (multipart/form-data). Send the page's form again.

@@ -269,3 +269,4 @@ lists-title = Listes de sanctions
 lists-none = Aucune liste de sanctions importée : le criblage ne trouve rien tant qu’aucune ne l’est.
 lists-stale = plus de 7 jours : importez la version actuelle
 lists-stale-warning = Certaines listes ont été importées pour la dernière fois il y a plus de 7 jours.
+err-upload-malformed = L'envoi n'a pas pu être lu comme un formulaire avec fichier (multipart/form-data). Renvoyez le formulaire de la page.

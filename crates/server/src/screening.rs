@@ -1055,7 +1055,11 @@ pub async fn screening_import(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let parts = multipart(ct, &body).unwrap_or_default();
+    // A body that is not multipart/form-data (or has no boundary) is refused as such, not read
+    // as an empty form that would only say "choose the list's format".
+    let parsed = multipart(ct, &body);
+    let malformed = parsed.is_none();
+    let parts = parsed.unwrap_or_default();
     let text = |k: &str| {
         parts
             .get(k)
@@ -1070,6 +1074,7 @@ pub async fn screening_import(
         .filter(|(_, v)| !v.is_empty())
         .map(|(name, v)| (name.clone().unwrap_or_else(|| "upload".into()), v.clone()));
     let outcome = match (source, file) {
+        _ if malformed => Err(refuse("file", c.t.get("err-upload-malformed"))),
         (None, _) => Err(refuse("source", c.t.get("err-list-source"))),
         (_, None) => Err(refuse("file", c.t.get("err-list-file"))),
         (Some(source), Some((name, bytes))) => {

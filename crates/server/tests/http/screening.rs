@@ -323,3 +323,20 @@ async fn officers_import_lists_through_the_page_and_operators_may_not() {
     assert_eq!(r.status, 422);
     assert_eq!(s.store.served_lists().unwrap(), served);
 }
+
+#[tokio::test]
+async fn an_upload_that_is_not_a_multipart_form_is_refused_with_its_reason() {
+    let s = spawn_screening(false).await;
+    let (org, officer, _) = member(&s.store, "off@example.com", "Acme", Role::Officer).await;
+    let r = import(
+        s.addr,
+        &org,
+        &officer,
+        "application/x-www-form-urlencoded",
+        "source=un",
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("multipart/form-data"), "{}", r.body);
+    assert!(s.store.served_lists().unwrap().is_empty());
+}
