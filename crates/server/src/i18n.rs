@@ -96,13 +96,49 @@ pub struct CatalogError {
     message: String,
 }
 
-fn bundle(lang: &'static str, source: &str) -> Result<FluentBundle<FluentResource>, CatalogError> {
+/// The catalogue files, one pair per area of the application: (area, English, French). Each
+/// area keeps its keys in its own pair of files (`locales/en.ftl` holds the core).
+const CATALOGUES: [(&str, &str, &str); 5] = [
+    (
+        "core",
+        include_str!("../locales/en.ftl"),
+        include_str!("../locales/fr.ftl"),
+    ),
+    (
+        "licences",
+        include_str!("../locales/licences.en.ftl"),
+        include_str!("../locales/licences.fr.ftl"),
+    ),
+    (
+        "party-screening",
+        include_str!("../locales/party-screening.en.ftl"),
+        include_str!("../locales/party-screening.fr.ftl"),
+    ),
+    (
+        "review",
+        include_str!("../locales/review.en.ftl"),
+        include_str!("../locales/review.fr.ftl"),
+    ),
+    (
+        "operations-csv",
+        include_str!("../locales/operations-csv.en.ftl"),
+        include_str!("../locales/operations-csv.fr.ftl"),
+    ),
+];
+
+fn bundle(
+    lang: &'static str,
+    sources: impl Iterator<Item = &'static str>,
+) -> Result<FluentBundle<FluentResource>, CatalogError> {
     let err = |message: String| CatalogError { lang, message };
     let id: LanguageIdentifier = lang.parse().map_err(|e| err(format!("{e}")))?;
-    let res = FluentResource::try_new(source.to_owned()).map_err(|(_, e)| err(format!("{e:?}")))?;
     let mut b = FluentBundle::new_concurrent(vec![id]);
     b.set_use_isolating(false);
-    b.add_resource(res).map_err(|e| err(format!("{e:?}")))?;
+    for source in sources {
+        let res =
+            FluentResource::try_new(source.to_owned()).map_err(|(_, e)| err(format!("{e:?}")))?;
+        b.add_resource(res).map_err(|e| err(format!("{e:?}")))?;
+    }
     Ok(b)
 }
 
@@ -113,8 +149,8 @@ impl Catalog {
     /// [`CatalogError`] if a catalogue does not parse.
     pub fn load() -> Result<Catalog, CatalogError> {
         Ok(Catalog {
-            en: bundle("en", include_str!("../locales/en.ftl"))?,
-            fr: bundle("fr", include_str!("../locales/fr.ftl"))?,
+            en: bundle("en", CATALOGUES.iter().map(|c| c.1))?,
+            fr: bundle("fr", CATALOGUES.iter().map(|c| c.2))?,
         })
     }
 
@@ -175,14 +211,17 @@ mod tests {
                 .filter(|k| !k.is_empty() && !k.starts_with('#'))
                 .collect()
         };
-        let en = keys(include_str!("../locales/en.ftl"));
-        let fr = keys(include_str!("../locales/fr.ftl"));
-        assert_eq!(
-            en, fr,
-            "en.ftl and fr.ftl must define the same keys in the same order"
-        );
-        for k in &en {
-            assert!(c.has(k), "{k}");
+        let mut all = std::collections::BTreeSet::new();
+        for (area, en, fr) in CATALOGUES {
+            let (en, fr) = (keys(en), keys(fr));
+            assert_eq!(
+                en, fr,
+                "{area}: the English and French files must define the same keys in the same order"
+            );
+            for k in &en {
+                assert!(c.has(k), "{k}");
+                assert!(all.insert(k.clone()), "{area}: {k} is defined twice");
+            }
         }
         assert_eq!(c.get(Lang::Fr, "nav-home"), "Accueil");
     }

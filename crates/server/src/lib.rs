@@ -15,9 +15,13 @@ pub mod api;
 pub mod audit_log;
 pub mod dashboard;
 pub mod i18n;
+pub mod licences;
+pub mod operations_csv;
+pub mod party_screening;
 pub mod problem;
 pub mod ratelimit;
 pub mod records;
+pub mod review;
 pub mod screening;
 pub mod ui;
 pub mod web;
@@ -209,11 +213,18 @@ pub fn router(state: AppState) -> Router {
             screening::MAX_UPLOAD_BYTES,
         ))
         .layer(RequestBodyLimitLayer::new(screening::MAX_UPLOAD_BYTES));
+    // The areas below own their routes (pages and API) and their body limits.
+    let areas = Router::new()
+        .merge(licences::routes())
+        .merge(party_screening::routes())
+        .merge(review::routes())
+        .merge(operations_csv::routes());
     Router::new()
         .merge(api)
         .merge(pages)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(uploads)
+        .merge(areas)
         .fallback(ui::not_found)
         .with_state(state)
         .layer(CsrfLayer::new())

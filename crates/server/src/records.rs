@@ -135,6 +135,44 @@ fn new_operation<'a>(a: &'a Assessment, input: &'a str, json: &'a str) -> NewOpe
     }
 }
 
+/// Why an operation was not recorded.
+#[derive(Debug)]
+pub(crate) enum RecordOperationError {
+    /// The OPERATION text breaks the contract (field paths and messages).
+    Input(InputError),
+    /// The store refused a field, the role, or failed.
+    Record(RecordError),
+}
+
+/// The one path that records an operation, for the form, the API and the CSV upload: checks and
+/// assesses the OPERATION `text`, screens its parties (`party_ids`: the organisation's party
+/// records it was built from, when known), and stores it with its assessment and audit row.
+///
+/// # Errors
+/// `Err(Response)` when the store cannot be reached; `Ok(Err(_))` for bad input or a refusal.
+pub(crate) async fn record_operation(
+    state: &AppState,
+    scope: &OrgScope,
+    text: String,
+    party_ids: Vec<String>,
+) -> Result<Result<OperationRecord, RecordOperationError>, Response> {
+    let a = match assess_text(state, &text) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(RecordOperationError::Input(e))),
+    };
+    let _ = &party_ids; // Screening of the parties hooks in here.
+    let json = match serde_json::to_string(&a) {
+        Ok(j) => j,
+        Err(e) => return Err(internal(&e)),
+    };
+    let s2 = scope.clone();
+    let saved = run(state, move |s| {
+        s.create_operation(&s2, &new_operation(&a, &text, &json))
+    })
+    .await?;
+    Ok(saved.map_err(RecordOperationError::Record))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Items.
 
@@ -852,12 +890,16 @@ fn form_field(path: &str) -> &'static str {
 }
 
 /// Builds the OPERATION JSON from the form's item and parties (their latest classification gives
-/// the entries and the Art. 2(20) reading).
+/// the entries and the Art. 2(20) reading), with the ids of the parties it names.
+#[allow(
+    clippy::type_complexity,
+    reason = "the built text and ids, or the form's field error"
+)]
 fn build_operation(
     store: &Store,
     scope: &OrgScope,
     form: &OperationForm,
-) -> Result<Result<String, (&'static str, &'static str)>, vigil_store::StoreError> {
+) -> Result<Result<(String, Vec<String>), (&'static str, &'static str)>, vigil_store::StoreError> {
     let Some(item) = store.item(scope, &form.item)? else {
         return Ok(Err(("item", "rec-err-choose-item")));
     };
@@ -865,6 +907,7 @@ fn build_operation(
         return Ok(Err(("item", "rec-err-unclassified")));
     };
     let mut parties = Vec::new();
+    let mut party_ids = Vec::new();
     for (field, id) in [
         ("party_1", &form.party_1),
         ("party_2", &form.party_2),
@@ -874,7 +917,10 @@ fn build_operation(
             continue;
         }
         match store.party(scope, id)? {
-            Some(p) => parties.push(json!({"role": p.role, "name": p.name, "country": p.country})),
+            Some(p) => {
+                parties.push(json!({"role": p.role, "name": p.name, "country": p.country}));
+                party_ids.push(p.id);
+            }
             None => return Ok(Err((field, "rec-err-choose-party"))),
         }
     }
@@ -898,7 +944,10 @@ fn build_operation(
     if !form.end_user_type.is_empty() {
         op["end_user_type"] = json!(form.end_user_type);
     }
-    Ok(Ok(serde_json::to_string_pretty(&op).unwrap_or_default()))
+    Ok(Ok((
+        serde_json::to_string_pretty(&op).unwrap_or_default(),
+        party_ids,
+    )))
 }
 
 /// `POST /orgs/{org}/operations`: assesses the operation and records it with its assessment.
@@ -916,12 +965,12 @@ pub async fn create_operation(
     let mut errors = BTreeMap::new();
     let mut problems = Vec::new();
     let pasted = !form.operation.trim().is_empty();
-    let text = if pasted {
-        Some(form.operation.clone())
+    let built = if pasted {
+        Some((form.operation.clone(), Vec::new()))
     } else {
         let (s2, f2) = (scope.clone(), form.clone());
         match run(&state, move |s| build_operation(s, &s2, &f2)).await {
-            Ok(Ok(Ok(text))) => Some(text),
+            Ok(Ok(Ok(built))) => Some(built),
             Ok(Ok(Err((field, key)))) => {
                 errors.insert(field.to_owned(), c.t.get(key));
                 None
@@ -930,36 +979,18 @@ pub async fn create_operation(
             Err(r) => return r,
         }
     };
-    if let Some(text) = text {
-        match assess_text(&state, &text) {
-            Ok(a) => {
-                let json = match serde_json::to_string(&a) {
-                    Ok(j) => j,
-                    Err(e) => return internal(&e),
-                };
-                let s2 = scope.clone();
-                let saved = run(&state, move |s| {
-                    s.create_operation(&s2, &new_operation(&a, &text, &json))
-                })
-                .await;
-                match saved {
-                    Ok(Ok(op)) => {
-                        return see_other(&format!(
-                            "/orgs/{}/operations/{}",
-                            scope.org_id(),
-                            op.id
-                        ));
-                    }
-                    Ok(Err(e)) => match record_field_error(&e) {
-                        Some((field, key)) => {
-                            errors.insert(form_field(field).to_owned(), c.t.get(key));
-                        }
-                        None => return internal(&e),
-                    },
-                    Err(r) => return r,
-                }
+    if let Some((text, party_ids)) = built {
+        match record_operation(&state, &scope, text, party_ids).await {
+            Ok(Ok(op)) => {
+                return see_other(&format!("/orgs/{}/operations/{}", scope.org_id(), op.id));
             }
-            Err(e) => {
+            Ok(Err(RecordOperationError::Record(e))) => match record_field_error(&e) {
+                Some((field, key)) => {
+                    errors.insert(form_field(field).to_owned(), c.t.get(key));
+                }
+                None => return internal(&e),
+            },
+            Ok(Err(RecordOperationError::Input(e))) => {
                 for f in e.errors {
                     let field = if pasted {
                         "operation"
@@ -972,6 +1003,7 @@ pub async fn create_operation(
                     problems.push((f.path, f.message));
                 }
             }
+            Err(r) => return r,
         }
     }
     operations_page(
@@ -1429,25 +1461,13 @@ pub async fn api_create_operation(
     if !caller.scope.role().allows(Action::Enter) {
         return forbidden_problem();
     }
-    let a = match assess_text(&state, &body) {
-        Ok(a) => a,
-        Err(e) => return Problem::invalid_input(&e).into_response(),
-    };
-    let json = match serde_json::to_string(&a) {
-        Ok(j) => j,
-        Err(e) => return internal(&e),
-    };
-    let scope = caller.scope;
-    let r = run(&state, move |s| {
-        s.create_operation(&scope, &new_operation(&a, &body, &json))
-    })
-    .await;
-    match r {
+    match record_operation(&state, &caller.scope, body, Vec::new()).await {
         Ok(Ok(op)) => match operation_view(&op) {
             Ok(v) => created(format!("/api/v1/operations/{}", op.id), v),
             Err(r) => r,
         },
-        Ok(Err(e)) => record_problem(&e),
+        Ok(Err(RecordOperationError::Input(e))) => Problem::invalid_input(&e).into_response(),
+        Ok(Err(RecordOperationError::Record(e))) => record_problem(&e),
         Err(r) => r,
     }
 }

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod harness;
+mod release;
 
 use std::time::Instant;
 

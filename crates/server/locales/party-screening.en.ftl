@@ -1,0 +1,1 @@
+# party-screening (en).
