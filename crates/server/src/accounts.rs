@@ -1136,11 +1136,12 @@ struct TokensPage<'a> {
 
 impl TokensPage<'_> {
     fn when(&self, t: &i64) -> String {
-        when(t)
+        self.c.when(t)
     }
 
     fn when_opt(&self, t: &Option<i64>) -> String {
-        t.as_ref().map_or_else(|| self.c.t.get("never"), when)
+        t.as_ref()
+            .map_or_else(|| self.c.t.get("never"), |t| self.c.when(t))
     }
 }
 

@@ -17,9 +17,9 @@ pub struct ListFreshness {
     /// Its version label.
     pub version: String,
     /// When imported (`YYYY-MM-DD HH:MM` UTC).
-    pub imported_at: String,
+    pub imported_at: i64,
     /// Entries.
-    pub entries: u64,
+    pub entries: i64,
     /// Older than [`STALE_AFTER_DAYS`] days at `now`.
     pub stale: bool,
 }
@@ -38,8 +38,8 @@ pub fn freshness(served: &[ImportRecord], now: OffsetDateTime) -> Vec<ListFreshn
         .map(|r| ListFreshness {
             source: r.source.as_str().to_owned(),
             version: r.version_label(),
-            imported_at: crate::accounts::when(&micros(r.imported_at)),
-            entries: r.entry_count,
+            imported_at: micros(r.imported_at),
+            entries: i64::try_from(r.entry_count).unwrap_or(i64::MAX),
             stale: is_stale(r.imported_at, now),
         })
         .collect()

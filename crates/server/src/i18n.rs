@@ -197,6 +197,66 @@ impl<'a> Tr<'a> {
     }
 }
 
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const MONTHS_FR: [&str; 12] = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+];
+
+fn day_month_year(lang: Lang, d: time::Date) -> String {
+    let m = usize::from(u8::from(d.month())) - 1;
+    let month = match lang {
+        Lang::En => MONTHS_EN[m],
+        Lang::Fr => MONTHS_FR[m],
+    };
+    format!("{} {month} {}", d.day(), d.year())
+}
+
+/// A microsecond timestamp (UTC) in `lang`: `25 Nov 2026, 14:03 UTC` / `25 nov. 2026 à 14:03 UTC`;
+/// empty when out of range.
+#[must_use]
+pub fn format_when(lang: Lang, micros: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000)) else {
+        return String::new();
+    };
+    let date = day_month_year(lang, t.date());
+    match lang {
+        Lang::En => format!("{date}, {:02}:{:02} UTC", t.hour(), t.minute()),
+        Lang::Fr => format!("{date} à {:02}:{:02} UTC", t.hour(), t.minute()),
+    }
+}
+
+/// A `YYYY-MM-DD` date in `lang` (`25 Nov 2026` / `25 nov. 2026`); other text unchanged.
+#[must_use]
+pub fn format_date(lang: Lang, iso: &str) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(iso, fmt) {
+        Ok(d) => day_month_year(lang, d),
+        Err(_) => iso.to_owned(),
+    }
+}
+
+/// A whole number with digit grouping in `lang`: `1,234,567` / `1 234 567` (narrow no-break
+/// spaces, as French typography writes them).
+#[must_use]
+pub fn format_int(lang: Lang, n: i64) -> String {
+    let sep = match lang {
+        Lang::En => ",",
+        Lang::Fr => "\u{202f}",
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push_str(sep);
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +284,19 @@ mod tests {
             }
         }
         assert_eq!(c.get(Lang::Fr, "nav-home"), "Accueil");
+    }
+
+    #[test]
+    fn dates_and_numbers_follow_the_language() {
+        // 2026-11-25T14:03:09Z
+        let t = 1_795_615_389_000_000;
+        assert_eq!(format_when(Lang::En, t), "25 Nov 2026, 14:03 UTC");
+        assert_eq!(format_when(Lang::Fr, t), "25 nov. 2026 à 14:03 UTC");
+        assert_eq!(format_date(Lang::Fr, "2027-02-01"), "1 févr. 2027");
+        assert_eq!(format_date(Lang::En, "not a date"), "not a date");
+        assert_eq!(format_int(Lang::En, 1_234_567), "1,234,567");
+        assert_eq!(format_int(Lang::Fr, -12_345), "-12\u{202f}345");
+        assert_eq!(format_int(Lang::En, 999), "999");
     }
 
     #[test]

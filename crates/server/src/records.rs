@@ -34,7 +34,7 @@ use vigil_store::records::{
 };
 
 use crate::AppState;
-use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message, when};
+use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message};
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::{Chrome, Link, citation_links, parse_facts};
 use crate::web::{
@@ -125,13 +125,21 @@ fn assess_text(state: &AppState, text: &str) -> Result<Assessment, InputError> {
     Ok(vigil_domain::assess(&state.law, &op))
 }
 
-fn new_operation<'a>(a: &'a Assessment, input: &'a str, json: &'a str) -> NewOperation<'a> {
+/// The store's record of an assessed operation.
+pub(crate) fn new_operation<'a>(
+    a: &'a Assessment,
+    input: &'a str,
+    json: &'a str,
+    party_ids: &'a [String],
+) -> NewOperation<'a> {
     NewOperation {
         reference: a.reference.as_deref().unwrap_or(""),
         input_json: input,
         assessment_json: json,
         decision: a.decision.as_str(),
         law_version: &a.law_version,
+        retain_until: a.records.as_ref().map(|r| r.retain_until.as_str()),
+        party_ids,
     }
 }
 
@@ -160,14 +168,14 @@ pub(crate) async fn record_operation(
         Ok(a) => a,
         Err(e) => return Ok(Err(RecordOperationError::Input(e))),
     };
-    let _ = &party_ids; // Screening of the parties hooks in here.
+    // Screening of the parties hooks in here.
     let json = match serde_json::to_string(&a) {
         Ok(j) => j,
         Err(e) => return Err(internal(&e)),
     };
     let s2 = scope.clone();
     let saved = run(state, move |s| {
-        s.create_operation(&s2, &new_operation(&a, &text, &json))
+        s.create_operation(&s2, &new_operation(&a, &text, &json, &party_ids))
     })
     .await?;
     Ok(saved.map_err(RecordOperationError::Record))
@@ -777,7 +785,7 @@ struct OperationsPage<'a> {
 
 impl OperationsPage<'_> {
     fn at(&self, t: &i64) -> String {
-        when(t)
+        self.c.when(t)
     }
 
     fn party_fields(&self) -> [(&'static str, &str); 3] {
@@ -1028,7 +1036,6 @@ struct OperationPage<'a> {
     op: OperationRecord,
     a: Option<Assessment>,
     links: Vec<Link>,
-    created: String,
     by: String,
     input: String,
 }
@@ -1076,7 +1083,6 @@ pub async fn show_operation(
         &OperationPage {
             c,
             org: scope.org().clone(),
-            created: when(&op.created_at),
             by,
             op,
             a,

@@ -39,6 +39,28 @@ pub struct Chrome<'a> {
     pub signed_in: bool,
 }
 
+impl Chrome<'_> {
+    /// A microsecond timestamp as this page's language writes it (UTC): `25 Nov 2026, 14:03 UTC`
+    /// in English, `25 nov. 2026 à 14:03 UTC` in French. Empty when out of range.
+    #[must_use]
+    pub fn when(&self, micros: &i64) -> String {
+        crate::i18n::format_when(self.t.lang, *micros)
+    }
+
+    /// A calendar date (`YYYY-MM-DD`) as this page's language writes it: `25 Nov 2026`,
+    /// `25 nov. 2026`; the text itself when it is not such a date.
+    #[must_use]
+    pub fn date(&self, iso: &str) -> String {
+        crate::i18n::format_date(self.t.lang, iso)
+    }
+
+    /// A whole number with this page's language's digit grouping: `12,345` / `12 345`.
+    #[must_use]
+    pub fn num(&self, n: &i64) -> String {
+        crate::i18n::format_int(self.t.lang, *n)
+    }
+}
+
 fn chrome<'a>(
     state: &'a AppState,
     headers: &HeaderMap,

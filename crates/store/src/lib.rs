@@ -28,7 +28,9 @@ compile_error!("vigil-store needs the `sqlite` or the `postgres` feature (or bot
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod lifecycle;
 pub mod lists;
+pub mod party_screening;
 pub mod records;
 pub mod schema;
 

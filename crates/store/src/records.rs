@@ -21,7 +21,7 @@ use vigil_domain::audit::AuditEvent;
 
 use crate::accounts::{OrgScope, now_micros};
 use crate::audit::append_in;
-use crate::schema::{classifications, items, operations, parties};
+use crate::schema::{classifications, items, operation_parties, operations, parties};
 use crate::{DbConnection, Store, StoreError};
 
 /// Errors of record operations.
@@ -48,6 +48,17 @@ pub enum RecordError {
     /// No randomness for an id.
     #[error("cannot get random bytes: {0}")]
     Random(String),
+    /// The rules refuse the change (e.g. four eyes, a prohibited operation); the text says why.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// One record of a batch (0-based `index`) was refused; nothing of the batch was written.
+    #[error("record {}: {source}", index + 1)]
+    Line {
+        /// 0-based index in the batch.
+        index: usize,
+        /// Why.
+        source: Box<RecordError>,
+    },
 }
 
 impl From<diesel::result::Error> for RecordError {
@@ -245,10 +256,24 @@ pub struct OperationRecord {
     pub created_by: String,
     /// When created (µs).
     pub created_at: i64,
+    /// Keep the record until at least this date (Art. 27; `YYYY-MM-DD`).
+    pub retain_until: Option<String>,
+    /// When the record was frozen (on release; µs).
+    pub frozen_at: Option<i64>,
+    /// When the export was carried out (µs).
+    pub completed_at: Option<i64>,
+}
+
+impl OperationRecord {
+    /// Still open: the export has not been recorded as carried out.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        self.completed_at.is_none()
+    }
 }
 
 /// A new operation (JSON as produced by `vigil-domain`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewOperation<'a> {
     /// The exporter's reference (may be empty).
     pub reference: &'a str,
@@ -260,9 +285,14 @@ pub struct NewOperation<'a> {
     pub decision: &'a str,
     /// Law version.
     pub law_version: &'a str,
+    /// Keep the record until at least this date (the assessment's Art. 27 date, `YYYY-MM-DD`).
+    pub retain_until: Option<&'a str>,
+    /// The organisation's party records the operation names (checked: each must be one of the
+    /// scope's organisation).
+    pub party_ids: &'a [String],
 }
 
-fn new_id() -> Result<String, RecordError> {
+pub(crate) fn new_id() -> Result<String, RecordError> {
     let mut buf = [0u8; 16];
     getrandom::fill(&mut buf).map_err(|e| RecordError::Random(e.to_string()))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
@@ -579,72 +609,46 @@ impl Store {
     }
 
     /// Records an assessed operation (audited: `operation.assessed`); its status follows from
-    /// the decision.
+    /// the decision, and a blocking decision opens its first hold (cause `decision`).
     ///
     /// # Errors
-    /// [`RecordError::Forbidden`], a bad field, a database failure.
+    /// [`RecordError::Forbidden`], a bad field (incl. a party of another organisation), a
+    /// database failure.
     pub fn create_operation(
         &self,
         scope: &OrgScope,
         new: &NewOperation<'_>,
     ) -> Result<OperationRecord, RecordError> {
         may_enter(scope)?;
-        let reference = new.reference.trim();
-        if reference.chars().count() > 200 || reference.chars().any(char::is_control) {
-            return Err(invalid("reference", "at most 200 characters"));
-        }
-        for (field, value) in [
-            ("operation", new.input_json),
-            ("assessment", new.assessment_json),
-        ] {
-            if serde_json::from_str::<serde_json::Value>(value).is_err() {
-                return Err(invalid(field, "not JSON"));
-            }
-        }
-        if new.decision.is_empty() {
-            return Err(invalid("decision", "no decision"));
-        }
-        let status = OperationStatus::of_decision(new.decision);
-        let op = OperationRecord {
-            id: new_id()?,
-            org_id: scope.org_id().to_owned(),
-            reference: reference.to_owned(),
-            input_json: new.input_json.to_owned(),
-            assessment_json: new.assessment_json.to_owned(),
-            decision: new.decision.to_owned(),
-            law_version: new.law_version.to_owned(),
-            status: status.as_str().to_owned(),
-            created_by: scope.user_id().to_owned(),
-            created_at: now_micros(),
-        };
+        self.write_tx(|c| insert_operation_in(c, scope, new))
+    }
+
+    /// Records several assessed operations in one transaction: all or none (a CSV upload).
+    ///
+    /// # Errors
+    /// As [`Store::create_operation`], for the first operation that fails (`index` in
+    /// [`RecordError::Line`]); nothing is written then.
+    pub fn create_operations(
+        &self,
+        scope: &OrgScope,
+        new: &[NewOperation<'_>],
+    ) -> Result<Vec<OperationRecord>, RecordError> {
+        may_enter(scope)?;
         self.write_tx(|c| {
-            diesel::insert_into(operations::table)
-                .values((
-                    operations::id.eq(&op.id),
-                    operations::org_id.eq(&op.org_id),
-                    operations::reference.eq(&op.reference),
-                    operations::input_json.eq(&op.input_json),
-                    operations::assessment_json.eq(&op.assessment_json),
-                    operations::decision.eq(&op.decision),
-                    operations::law_version.eq(&op.law_version),
-                    operations::status.eq(&op.status),
-                    operations::created_by.eq(&op.created_by),
-                    operations::created_at.eq(op.created_at),
-                ))
-                .execute(c)?;
-            audit(
-                c,
-                scope,
-                "operation.assessed",
-                format!("operation:{}", op.id),
-                json!({
-                    "reference": op.reference,
-                    "decision": op.decision,
-                    "status": op.status,
-                    "law_version": op.law_version,
-                }),
-            )?;
-            Ok(op)
+            let mut out = Vec::with_capacity(new.len());
+            for (index, n) in new.iter().enumerate() {
+                match insert_operation_in(c, scope, n) {
+                    Ok(op) => out.push(op),
+                    Err(e @ RecordError::Invalid { .. }) => {
+                        return Err(RecordError::Line {
+                            index,
+                            source: Box::new(e),
+                        });
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(out)
         })
     }
 
@@ -686,4 +690,120 @@ impl Store {
             .first(&mut *self.conn()?)
             .optional()?)
     }
+}
+
+/// Inserts an assessed operation on `conn`, inside the caller's transaction: the row, its links
+/// to the party records it names, its first hold when the decision blocks it, and the
+/// `operation.assessed` audit row.
+///
+/// # Errors
+/// [`RecordError::Forbidden`], a bad field (incl. a party of another organisation), a database
+/// failure.
+pub fn insert_operation_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    new: &NewOperation<'_>,
+) -> Result<OperationRecord, RecordError> {
+    may_enter(scope)?;
+    let reference = new.reference.trim();
+    if reference.chars().count() > 200 || reference.chars().any(char::is_control) {
+        return Err(invalid("reference", "at most 200 characters"));
+    }
+    for (field, value) in [
+        ("operation", new.input_json),
+        ("assessment", new.assessment_json),
+    ] {
+        if serde_json::from_str::<serde_json::Value>(value).is_err() {
+            return Err(invalid(field, "not JSON"));
+        }
+    }
+    if new.decision.is_empty() {
+        return Err(invalid("decision", "no decision"));
+    }
+    if let Some(d) = new.retain_until
+        && time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_err()
+    {
+        return Err(invalid("retain_until", "a date YYYY-MM-DD"));
+    }
+    let mut party_ids: Vec<&str> = Vec::new();
+    for id in new.party_ids {
+        if !party_ids.contains(&id.as_str()) {
+            party_ids.push(id);
+        }
+    }
+    let status = OperationStatus::of_decision(new.decision);
+    let op = OperationRecord {
+        id: new_id()?,
+        org_id: scope.org_id().to_owned(),
+        reference: reference.to_owned(),
+        input_json: new.input_json.to_owned(),
+        assessment_json: new.assessment_json.to_owned(),
+        decision: new.decision.to_owned(),
+        law_version: new.law_version.to_owned(),
+        status: status.as_str().to_owned(),
+        created_by: scope.user_id().to_owned(),
+        created_at: now_micros(),
+        retain_until: new.retain_until.map(str::to_owned),
+        frozen_at: None,
+        completed_at: None,
+    };
+    if !party_ids.is_empty() {
+        let found: i64 = parties::table
+            .filter(parties::org_id.eq(scope.org_id()))
+            .filter(parties::id.eq_any(&party_ids))
+            .count()
+            .get_result(conn)?;
+        if usize::try_from(found).ok() != Some(party_ids.len()) {
+            return Err(invalid("parties", "a party of this organisation"));
+        }
+    }
+    diesel::insert_into(operations::table)
+        .values((
+            operations::id.eq(&op.id),
+            operations::org_id.eq(&op.org_id),
+            operations::reference.eq(&op.reference),
+            operations::input_json.eq(&op.input_json),
+            operations::assessment_json.eq(&op.assessment_json),
+            operations::decision.eq(&op.decision),
+            operations::law_version.eq(&op.law_version),
+            operations::status.eq(&op.status),
+            operations::created_by.eq(&op.created_by),
+            operations::created_at.eq(op.created_at),
+            operations::retain_until.eq(&op.retain_until),
+        ))
+        .execute(conn)?;
+    for party in &party_ids {
+        diesel::insert_into(operation_parties::table)
+            .values((
+                operation_parties::org_id.eq(&op.org_id),
+                operation_parties::operation_id.eq(&op.id),
+                operation_parties::party_id.eq(party),
+            ))
+            .execute(conn)?;
+    }
+    audit(
+        conn,
+        scope,
+        "operation.assessed",
+        format!("operation:{}", op.id),
+        json!({
+            "reference": op.reference,
+            "decision": op.decision,
+            "status": op.status,
+            "law_version": op.law_version,
+            "parties": party_ids,
+            "retain_until": op.retain_until,
+        }),
+    )?;
+    if status == OperationStatus::Blocked {
+        crate::lifecycle::insert_hold_in(
+            conn,
+            scope.org_id(),
+            scope.user_id(),
+            &op.id,
+            crate::lifecycle::HoldCause::Decision,
+            &json!({"decision": op.decision}),
+        )?;
+    }
+    Ok(op)
 }

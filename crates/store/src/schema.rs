@@ -250,12 +250,60 @@ diesel::table! {
         decision -> Text,
         /// Law version of the assessment.
         law_version -> Text,
-        /// `decided` or `blocked`.
+        /// `decided`, `blocked` or `released`.
         status -> Text,
         /// The user who created it.
         created_by -> Text,
         /// When created (µs).
         created_at -> BigInt,
+        /// Keep the record until at least this date (Art. 27; `YYYY-MM-DD`).
+        retain_until -> Nullable<Text>,
+        /// When the record was frozen (on release; µs).
+        frozen_at -> Nullable<BigInt>,
+        /// When the export was carried out (µs): the operation is no longer open.
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// The party records an operation names.
+    operation_parties (operation_id, party_id) {
+        /// The organisation.
+        org_id -> Text,
+        /// The operation.
+        operation_id -> Text,
+        /// The party.
+        party_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Why an operation is blocked: one row per hold, open until released.
+    operation_holds (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// The organisation.
+        org_id -> Text,
+        /// The operation.
+        operation_id -> Text,
+        /// `decision`, `screening`, `reclassification` or `due_diligence`.
+        cause -> Text,
+        /// What triggered it (JSON).
+        detail -> Text,
+        /// Who or what put it (user id, or `system`).
+        created_by -> Text,
+        /// When (µs).
+        created_at -> BigInt,
+        /// The officer who released it.
+        released_by -> Nullable<Text>,
+        /// When released (µs).
+        released_at -> Nullable<BigInt>,
+        /// How: `licence`, `screening_cleared`, `authority_answer`, `review`.
+        release_kind -> Nullable<Text>,
+        /// The officer's reason.
+        release_reason -> Nullable<Text>,
+        /// What the release rests on (JSON: licence and draw-down, authority reference …).
+        release_detail -> Nullable<Text>,
     }
 }
 
@@ -265,6 +313,9 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(classifications -> items (item_id));
+diesel::joinable!(operation_parties -> operations (operation_id));
+diesel::joinable!(operation_parties -> parties (party_id));
+diesel::joinable!(operation_holds -> operations (operation_id));
 diesel::allow_tables_to_appear_in_same_query!(list_imports, list_entries);
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -275,5 +326,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     items,
     classifications,
     parties,
-    operations
+    operations,
+    operation_parties,
+    operation_holds
 );

@@ -425,3 +425,6 @@ mod accounts;
 
 #[path = "store/records.rs"]
 mod records;
+
+#[path = "store/lifecycle.rs"]
+mod lifecycle;

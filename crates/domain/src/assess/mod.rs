@@ -115,6 +115,24 @@ pub struct Assessment {
     pub risk: Risk,
     /// Law version.
     pub law_version: String,
+    /// How long the records of this operation must be kept (Art. 27); absent when Art. 27 does
+    /// not apply (a transfer within the Union of a non-listed item).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<RecordKeeping>,
+}
+
+/// The record-keeping duty of an operation (Art. 27 of Regulation (EU) 2021/821).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordKeeping {
+    /// Keep the records until at least this date (`YYYY-MM-DD`, the 31 December of the last
+    /// year of the period).
+    pub retain_until: String,
+    /// The period in years from the end of the calendar year of the operation (Art. 27(3): five;
+    /// Art. 27(4): three for transfers within the Union).
+    pub years: i32,
+    /// The provision.
+    pub provision: String,
 }
 
 /// A screening hit on one party of the operation, as the assessment records it. Produced by the
@@ -275,6 +293,7 @@ pub fn assess(law: &Law, op: &Operation) -> Assessment {
     // within the Union of Annex I items three years; nothing for other transfers.
     let transfer = op.operation_type == OperationType::IntraEuTransfer;
     let listed = op.items.iter().any(input::Item::is_listed);
+    let mut records = None;
     if !transfer || listed {
         let (years, provision, what) = if transfer {
             (3, "Art. 27(4)", "the transfer documents and records")
@@ -298,6 +317,15 @@ pub fn assess(law: &Law, op: &Operation) -> Assessment {
             "Keep {what} until at least {} ({provision}, 27(3): {years} years from the end of the calendar year).",
             ctx.retention(years)
         ));
+        records = Some(RecordKeeping {
+            retain_until: format!("{}-12-31", op.date.year() + years),
+            years,
+            provision: if transfer {
+                "Art. 27(4)".to_owned()
+            } else {
+                format!("{provision} and Art. 27(3)")
+            },
+        });
         cites.insert(Cite::new("2021/821", provision));
         if !transfer {
             cites.insert(Cite::new("2021/821", "Art. 27(3)"));
@@ -340,6 +368,7 @@ pub fn assess(law: &Law, op: &Operation) -> Assessment {
         reasons,
         risk,
         law_version: law.version().to_owned(),
+        records,
     }
 }
 

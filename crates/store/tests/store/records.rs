@@ -57,6 +57,7 @@ fn operation(reference: &'static str, decision: &str) -> NewOperation<'static> {
             "general_authorisation"
         },
         law_version: "test-law",
+        ..NewOperation::default()
     }
 }
 
@@ -118,7 +119,8 @@ store_test!(records_are_created_read_and_audited, |store| {
             "item.classified",
             "party.created",
             "operation.assessed",
-            "operation.assessed"
+            "operation.assessed",
+            "operation.held"
         ]
     );
     assert!(store.verify_audit(a.org_id()).unwrap().is_ok());
