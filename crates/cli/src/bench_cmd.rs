@@ -19,6 +19,8 @@ pub enum BenchCommand {
     /// The HTTP server under load on 127.0.0.1: page latency (p50/p99) and `/api/v1/screen`
     /// throughput at 50 concurrent users, on SQLite and (with --pg) PostgreSQL.
     Http(crate::bench_http::HttpBenchArgs),
+    /// Rescreening every party after a list update: by delta (Vigil) beside a full rescreen.
+    Rescreen(crate::bench_rescreen::RescreenArgs),
 }
 
 /// Runs a benchmark and prints its table.
@@ -38,5 +40,6 @@ pub fn run(cmd: &BenchCommand) -> Result<(), Failure> {
             Ok(())
         }
         BenchCommand::Http(args) => crate::bench_http::run(args),
+        BenchCommand::Rescreen(args) => crate::bench_rescreen::run(args),
     }
 }

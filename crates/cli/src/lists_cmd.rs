@@ -156,7 +156,11 @@ fn column_mapping(mapping: Option<&str>) -> Result<ColumnMapping, Failure> {
 }
 
 /// Parses the file with the loader of its source.
-fn load(file: &Path, source: SourceArg, mapping: Option<&str>) -> Result<LoadedList, Failure> {
+pub(crate) fn load(
+    file: &Path,
+    source: SourceArg,
+    mapping: Option<&str>,
+) -> Result<LoadedList, Failure> {
     let name = file.display();
     if mapping.is_some() && source != SourceArg::Csv {
         return Err(Failure::Input(
@@ -265,6 +269,15 @@ fn import(
             )));
         }
     };
+    // Every party of every organisation, rescreened by delta against the new list.
+    let rescreen = match &outcome {
+        ImportOutcome::Imported(r) => vigil_server::party_screening::after_import(
+            &store,
+            r.id,
+            time::OffsetDateTime::now_utc().date(),
+        ),
+        ImportOutcome::AlreadyImported { .. } => None,
+    };
     if json {
         let v = match &outcome {
             ImportOutcome::Imported(r) => json!({"status": "imported", "import": record_json(r)}),
@@ -293,6 +306,19 @@ fn import(
                     prev.id,
                     prev.version_label(),
                     prev.entry_count
+                );
+            }
+            if let Some(r) = rescreen.filter(|r| r.parties > 0) {
+                println!(
+                    "rescreened {} parties against {} added and {} changed entries ({} removed): {} new hits, {} dropped, {} clearances lapsed, {} operations held",
+                    r.parties,
+                    r.added,
+                    r.changed,
+                    r.removed,
+                    r.new_hits,
+                    r.dropped_hits,
+                    r.lapsed,
+                    r.held_operations
                 );
             }
         }

@@ -8,8 +8,12 @@ mod audit_cmd;
 mod backup_cmd;
 mod bench_cmd;
 mod bench_http;
+mod bench_rescreen;
+mod dossier_cmd;
+mod fdi_cmd;
 mod law_cmd;
 mod lists_cmd;
+mod records_cmd;
 mod render;
 mod screen_cmd;
 mod serve_cmd;
@@ -89,6 +93,21 @@ enum Command {
         #[command(subcommand)]
         command: bench_cmd::BenchCommand,
     },
+    /// French foreign-investment screening: does an investment in a French company need the
+    /// Minister of the Economy's prior authorisation? (QUESTIONNAIRE.json, or - for stdin)
+    Fdi {
+        /// The questionnaire (see examples/fdi/).
+        file: PathBuf,
+    },
+    /// Export the records of a period (Art. 27), e.g. `vigil records export --org ORG --from D
+    /// --to D --out FILE.zip`.
+    Records {
+        #[command(subcommand)]
+        command: records_cmd::RecordsCommand,
+    },
+    /// The inspection dossier of an organisation for a period as PDF, e.g. `vigil dossier --org
+    /// ORG --from D --to D --out FILE.pdf`.
+    Dossier(dossier_cmd::DossierArgs),
     /// Inspect the law Vigil applies.
     Law {
         #[command(subcommand)]
@@ -228,11 +247,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             screen_cmd::run(args, cli.db.as_deref(), cli.format == Format::Json)?;
         }
         Command::Law { command } => law_cmd::run(command, cli.format == Format::Json)?,
+        Command::Dossier(args) => {
+            dossier_cmd::run(args, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
+        Command::Fdi { file } => fdi_cmd::run(&file, cli.format == Format::Json)?,
         Command::Serve(args) => serve_cmd::run(&args, cli.db.as_deref())?,
         Command::Admin { command } => {
             admin_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
         }
         Command::Bench { command } => bench_cmd::run(&command)?,
+        Command::Records { command } => {
+            records_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
     }
     Ok(())
 }

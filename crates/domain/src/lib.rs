@@ -10,6 +10,10 @@
 //!   required, notify the authority, Union general authorisation or no licence — with red flags,
 //!   risk, reasons and every provision cited.
 //!
+//! - [`icp`]: the authorisations register — licence terms and their validation (Art. 12), the
+//!   draw-down of an operation on a licence, and the deadlines of Union general authorisations
+//!   (Annex II duties).
+//!
 //! - [`audit`]: the hash-chained audit trail (seal, verify), and [`access`]: roles and what they
 //!   allow, shared by every front end.
 //!
@@ -20,7 +24,11 @@ pub mod access;
 pub mod assess;
 pub mod audit;
 pub mod classify;
+pub mod due_diligence;
+pub mod fdi;
+pub mod icp;
 pub mod law;
+pub mod notification;
 pub mod rules;
 mod text;
 

@@ -883,6 +883,10 @@ struct OrgPage<'a> {
     lists: Vec<crate::dashboard::ListFreshness>,
     lists_stale: bool,
     read_audit: bool,
+    /// Upcoming deadlines of the authorisations register (rendered by [`crate::licences`]).
+    deadlines_panel: String,
+    /// Parties with new screening hits (rendered by [`crate::party_screening`]).
+    new_hits_panel: String,
 }
 
 /// `GET /orgs/{org}`: the organisation's home, with the switcher.
@@ -917,6 +921,8 @@ pub async fn show_org(
         &format!("/orgs/{}", scope.org_id()),
         Some(&me.user),
     );
+    let deadlines_panel = crate::licences::org_panel(&state, &c, &scope).await;
+    let new_hits_panel = crate::party_screening::org_panel(&state, &c, &scope).await;
     page(
         StatusCode::OK,
         &OrgPage {
@@ -929,6 +935,8 @@ pub async fn show_org(
             lists_stale: lists.iter().any(|l| l.stale),
             lists,
             read_audit: scope.role().allows(Action::ReadAudit),
+            deadlines_panel,
+            new_hits_panel,
         },
     )
 }
@@ -1338,7 +1346,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 }
 
 /// Who an API token acts as.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// The user's id.
     pub user_id: String,
@@ -1348,11 +1356,16 @@ pub struct Me {
     pub org_id: String,
     /// The organisation's name.
     pub org_name: String,
-    /// The user's role there.
+    /// The user's role there: `admin`, `officer`, `operator` or `auditor`.
+    #[schema(value_type = String, example = "operator")]
     pub role: Role,
 }
 
 /// `GET /api/v1/me`: the token's user, organisation and role.
+#[utoipa::path(get, path = "/api/v1/me",
+    responses((status = 200, description = "The token's user, organisation and role", body = Me),
+        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "accounts")]
 pub async fn api_me(caller: ApiCaller) -> Json<Me> {
     Json(Me {
         user_id: caller.user.id,
@@ -1364,7 +1377,7 @@ pub async fn api_me(caller: ApiCaller) -> Json<Me> {
 }
 
 /// A member as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiMember {
     /// User id.
     pub user_id: String,
@@ -1372,11 +1385,16 @@ pub struct ApiMember {
     pub email: String,
     /// Name.
     pub display_name: String,
-    /// Role in the organisation.
+    /// Role in the organisation: `admin`, `officer`, `operator` or `auditor`.
+    #[schema(value_type = String, example = "officer")]
     pub role: Role,
 }
 
 /// `GET /api/v1/members`: the members of the token's organisation.
+#[utoipa::path(get, path = "/api/v1/members",
+    responses((status = 200, description = "The members of the token's organisation, with their roles", body = [ApiMember]),
+        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "accounts")]
 pub async fn api_members(caller: ApiCaller) -> Response {
     let scope = caller.scope.clone();
     match blocking(&caller.accounts, move |s| s.members(&scope)).await {

@@ -159,7 +159,14 @@ pub async fn law_entry(State(state): State<AppState>, Path(code): Path<String>) 
         description = "Export-control decisions under Regulation (EU) 2021/821: classify products, assess export operations, look up the law.",
         license(name = "AGPL-3.0-or-later")
     ),
-    paths(classify, assess, law_entry, crate::screening::api_screen),
+    paths(
+        classify,
+        assess,
+        law_entry,
+        crate::screening::api_screen,
+        crate::accounts::api_me,
+        crate::accounts::api_members
+    ),
     components(schemas(
         Problem,
         FieldProblem,
@@ -168,12 +175,15 @@ pub async fn law_entry(State(state): State<AppState>, Path(code): Path<String>) 
         crate::screening::ScreenResponse,
         crate::screening::HitView,
         crate::screening::ListView,
-        crate::screening::ScreenQueryView
+        crate::screening::ScreenQueryView,
+        crate::accounts::Me,
+        crate::accounts::ApiMember
     )),
     tags(
         (name = "decisions", description = "Classification and assessment"),
         (name = "law", description = "The law Vigil applies"),
         (name = "screening", description = "Parties against the served sanctions lists (bearer token or session)"),
+        (name = "accounts", description = "The token's user and the members of its organisation"),
     )
 )]
 pub struct ApiDoc;
@@ -182,6 +192,12 @@ pub struct ApiDoc;
 static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock::new(|| {
     let mut doc = ApiDoc::openapi();
     doc.merge(<crate::records::RecordsApi as OpenApi>::openapi());
+    doc.merge(<crate::party_screening::PartyScreeningApi as OpenApi>::openapi());
+    doc.merge(<crate::review::ReviewApi as OpenApi>::openapi());
+    doc.merge(<crate::licences::LicencesApi as OpenApi>::openapi());
+    doc.merge(<crate::operations_csv::OperationsCsvApi as OpenApi>::openapi());
+    doc.merge(<crate::fdi::FdiApi as OpenApi>::openapi());
+    doc.merge(<crate::due_diligence::DueDiligenceApi as OpenApi>::openapi());
     doc
 });
 

@@ -98,11 +98,16 @@ pub struct CatalogError {
 
 /// The catalogue files, one pair per area of the application: (area, English, French). Each
 /// area keeps its keys in its own pair of files (`locales/en.ftl` holds the core).
-const CATALOGUES: [(&str, &str, &str); 5] = [
+const CATALOGUES: [(&str, &str, &str); 8] = [
     (
         "core",
         include_str!("../locales/en.ftl"),
         include_str!("../locales/fr.ftl"),
+    ),
+    (
+        "icp",
+        include_str!("../locales/icp.en.ftl"),
+        include_str!("../locales/icp.fr.ftl"),
     ),
     (
         "licences",
@@ -118,6 +123,16 @@ const CATALOGUES: [(&str, &str, &str); 5] = [
         "review",
         include_str!("../locales/review.en.ftl"),
         include_str!("../locales/review.fr.ftl"),
+    ),
+    (
+        "due-diligence",
+        include_str!("../locales/due-diligence.en.ftl"),
+        include_str!("../locales/due-diligence.fr.ftl"),
+    ),
+    (
+        "fdi",
+        include_str!("../locales/fdi.en.ftl"),
+        include_str!("../locales/fdi.fr.ftl"),
     ),
     (
         "operations-csv",
@@ -249,7 +264,7 @@ pub fn format_int(lang: Lang, n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push_str(sep);
         }
         out.push(ch);

@@ -14,7 +14,11 @@ pub mod accounts;
 pub mod api;
 pub mod audit_log;
 pub mod dashboard;
+pub mod dossier;
+pub mod due_diligence;
+pub mod fdi;
 pub mod i18n;
+pub mod icp;
 pub mod licences;
 pub mod operations_csv;
 pub mod party_screening;
@@ -116,6 +120,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/classify", post(api::classify))
         .route("/api/v1/assess", post(api::assess))
+        .route("/api/v1/fdi", post(fdi::api_fdi))
         .route("/api/v1/law/entries/{code}", get(api::law_entry))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/v1/me", get(accounts::api_me))
@@ -147,6 +152,7 @@ pub fn router(state: AppState) -> Router {
             get(ui::classify_form).post(ui::classify_submit),
         )
         .route("/assess", get(ui::assess_form).post(ui::assess_submit))
+        .route("/fdi", get(fdi::fdi_form).post(fdi::fdi_submit))
         .route("/law", get(ui::law_search))
         .route("/law/{code}", get(ui::law_entry))
         .route("/static/vigil.css", get(ui::stylesheet))
@@ -218,7 +224,9 @@ pub fn router(state: AppState) -> Router {
         .merge(licences::routes())
         .merge(party_screening::routes())
         .merge(review::routes())
-        .merge(operations_csv::routes());
+        .merge(operations_csv::routes())
+        .merge(due_diligence::routes())
+        .merge(icp::routes());
     Router::new()
         .merge(api)
         .merge(pages)

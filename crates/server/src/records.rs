@@ -152,9 +152,69 @@ pub(crate) enum RecordOperationError {
     Record(RecordError),
 }
 
-/// The one path that records an operation, for the form, the API and the CSV upload: checks and
-/// assesses the OPERATION `text`, screens its parties (`party_ids`: the organisation's party
-/// records it was built from, when known), and stores it with its assessment and audit row.
+/// An operation checked, assessed and screened, ready to be stored.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedOperation {
+    /// The OPERATION text as given.
+    pub text: String,
+    /// Its assessment (with the screening of its parties).
+    pub assessment: Assessment,
+    /// The assessment as stored.
+    pub assessment_json: String,
+    /// The organisation's party records it names.
+    pub party_ids: Vec<String>,
+}
+
+impl PreparedOperation {
+    /// The store's record of it.
+    pub(crate) fn new_operation(&self) -> NewOperation<'_> {
+        new_operation(
+            &self.assessment,
+            &self.text,
+            &self.assessment_json,
+            &self.party_ids,
+        )
+    }
+}
+
+/// Checks and assesses the OPERATION `text` and screens its parties (`party_ids`: the
+/// organisation's party records it was built from, when known). Writes nothing.
+///
+/// # Errors
+/// `Err(Response)` when the store cannot be reached; `Ok(Err(_))` for bad input.
+pub(crate) async fn prepare_operation(
+    state: &AppState,
+    scope: &OrgScope,
+    text: String,
+    party_ids: Vec<String>,
+) -> Result<Result<PreparedOperation, RecordOperationError>, Response> {
+    // The authorities' answers to Art. 5(2) notifications hook in here, before the assessment
+    // (an answer "licence required" makes the same item and end user an Art. 5(1) `informed`).
+    let (text, assessed) =
+        crate::due_diligence::bind_authority_answers(state, scope, text, &party_ids, assess_text)
+            .await?;
+    let a = match assessed {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(RecordOperationError::Input(e))),
+    };
+    // Screening of the parties hooks in here.
+    let (a, party_ids) =
+        crate::party_screening::screen_operation(state, scope, &text, a, party_ids).await?;
+    let assessment_json = match serde_json::to_string(&a) {
+        Ok(j) => j,
+        Err(e) => return Err(internal(&e)),
+    };
+    Ok(Ok(PreparedOperation {
+        text,
+        assessment: a,
+        assessment_json,
+        party_ids,
+    }))
+}
+
+/// The one path that records an operation, for the form and the API (the CSV upload prepares
+/// every line with [`prepare_operation`] and stores them in one transaction): checks, assesses
+/// and screens it, then stores it with its assessment and audit row.
 ///
 /// # Errors
 /// `Err(Response)` when the store cannot be reached; `Ok(Err(_))` for bad input or a refusal.
@@ -164,18 +224,13 @@ pub(crate) async fn record_operation(
     text: String,
     party_ids: Vec<String>,
 ) -> Result<Result<OperationRecord, RecordOperationError>, Response> {
-    let a = match assess_text(state, &text) {
-        Ok(a) => a,
-        Err(e) => return Ok(Err(RecordOperationError::Input(e))),
-    };
-    // Screening of the parties hooks in here.
-    let json = match serde_json::to_string(&a) {
-        Ok(j) => j,
-        Err(e) => return Err(internal(&e)),
+    let prepared = match prepare_operation(state, scope, text, party_ids).await? {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
     };
     let s2 = scope.clone();
     let saved = run(state, move |s| {
-        s.create_operation(&s2, &new_operation(&a, &text, &json, &party_ids))
+        s.create_operation(&s2, &prepared.new_operation())
     })
     .await?;
     Ok(saved.map_err(RecordOperationError::Record))
@@ -392,16 +447,20 @@ async fn load_item(
     })
     .await?;
     match found {
-        Ok((Some(item), recs, names)) => Ok((
-            item,
-            recs.into_iter()
-                .map(|rec| RecordRow {
-                    entries: rec.entries(),
-                    by: name_of(&names, &rec.classified_by),
-                    rec,
+        Ok((Some(item), recs, names)) => {
+            let rows = recs
+                .into_iter()
+                .map(|rec| {
+                    Ok(RecordRow {
+                        entries: rec.entries()?,
+                        by: name_of(&names, &rec.classified_by),
+                        rec,
+                    })
                 })
-                .collect(),
-        )),
+                .collect::<Result<Vec<_>, vigil_store::records::UnreadableEntries>>()
+                .map_err(|e| internal(&e))?;
+            Ok((item, rows))
+        }
         Ok((None, _, _)) => Err(message(state, headers, StatusCode::NOT_FOUND, "not-found")),
         Err(e) => Err(internal(&e)),
     }
@@ -620,6 +679,7 @@ struct PartiesPage<'a> {
     roles: [&'static str; 7],
     form: PartyForm,
     errors: BTreeMap<String, String>,
+    screening: crate::party_screening::Summaries,
 }
 
 #[allow(
@@ -637,7 +697,11 @@ async fn parties_page(
     errors: BTreeMap<String, String>,
 ) -> Response {
     let (org, can_enter) = (scope.org().clone(), scope.role().allows(Action::Enter));
-    let fetch = |s: &Store, sc: &OrgScope| s.parties(sc);
+    let today = (state.today)();
+    let fetch = move |s: &Store, sc: &OrgScope| {
+        let screening = crate::party_screening::Summaries::load(s, sc, today)?;
+        Ok::<_, vigil_store::StoreError>((s.parties(sc)?, screening))
+    };
     org_page(
         state,
         headers,
@@ -647,7 +711,7 @@ async fn parties_page(
         "parties",
         status,
         fetch,
-        |c, parties| PartiesPage {
+        |c, (parties, screening)| PartiesPage {
             c,
             org,
             parties,
@@ -655,6 +719,7 @@ async fn parties_page(
             roles: PARTY_ROLES,
             form,
             errors,
+            screening,
         },
     )
     .await
@@ -711,7 +776,10 @@ pub async fn create_party(
     })
     .await;
     match created {
-        Ok(Ok(_)) => see_other(&format!("/orgs/{}/parties", scope.org_id())),
+        Ok(Ok(p)) => {
+            let to = see_other(&format!("/orgs/{}/parties/{}", scope.org_id(), p.id));
+            crate::party_screening::screen_then(&state, &scope, &p, to).await
+        }
         Ok(Err(e)) => {
             let Some((field, key)) = record_field_error(&e) else {
                 return internal(&e);
@@ -755,6 +823,9 @@ pub struct OperationForm {
     exporter_country: String,
     #[serde(default)]
     item: String,
+    /// A version (release) of the item, optional (see `vigil_store::releases`).
+    #[serde(default)]
+    version: String,
     #[serde(default)]
     party_1: String,
     #[serde(default)]
@@ -914,6 +985,23 @@ fn build_operation(
     let Some(rec) = store.classifications(scope, &item.id)?.into_iter().next() else {
         return Ok(Err(("item", "rec-err-unclassified")));
     };
+    // A version (release) of the item: its own classification when it has one, else the latest
+    // (the operation is then held for re-classification, `vigil_store::releases`).
+    let version = form.version.trim();
+    let rec = if version.is_empty() {
+        rec
+    } else {
+        let records = store.classifications(scope, &item.id)?;
+        let registered = store
+            .releases(scope, &item.id)?
+            .iter()
+            .any(|(r, _)| r.version_label == version);
+        match records.into_iter().find(|c| c.version_label == version) {
+            Some(own) => own,
+            None if registered => rec,
+            None => return Ok(Err(("version", "release-err-version"))),
+        }
+    };
     let mut parties = Vec::new();
     let mut party_ids = Vec::new();
     for (field, id) in [
@@ -937,10 +1025,10 @@ fn build_operation(
         "exporter": {"name": form.exporter_name.trim(), "country": form.exporter_country.trim().to_ascii_uppercase()},
         "destination": form.destination.trim().to_ascii_uppercase(),
         "items": [{
-            "id": item.name,
+            "id": if version.is_empty() { item.name.clone() } else { format!("{} {version}", item.name) },
             "description": item.description,
             "kind": item.kind,
-            "entries": rec.entries(),
+            "entries": rec.entries()?,
             "cyber_surveillance": rec.cyber_surveillance == "yes",
         }],
         "parties": parties,
@@ -990,6 +1078,17 @@ pub async fn create_operation(
     if let Some((text, party_ids)) = built {
         match record_operation(&state, &scope, text, party_ids).await {
             Ok(Ok(op)) => {
+                if let Err(r) = crate::review::hold_for_version(
+                    &state,
+                    &scope,
+                    &op.id,
+                    &form.item,
+                    &form.version,
+                )
+                .await
+                {
+                    return r;
+                }
                 return see_other(&format!("/orgs/{}/operations/{}", scope.org_id(), op.id));
             }
             Ok(Err(RecordOperationError::Record(e))) => match record_field_error(&e) {
@@ -1421,7 +1520,7 @@ pub async fn api_create_party(
         Ok(m) => m,
         Err(r) => return r,
     };
-    let scope = caller.scope;
+    let (scope, screened) = (caller.scope.clone(), caller.scope);
     let r = run(&state, move |s| {
         s.create_party(
             &scope,
@@ -1435,7 +1534,13 @@ pub async fn api_create_party(
     })
     .await;
     match r {
-        Ok(Ok(p)) => created(format!("/api/v1/parties/{}", p.id), PartyView::from(p)),
+        Ok(Ok(p)) => {
+            let ok = created(
+                format!("/api/v1/parties/{}", p.id),
+                PartyView::from(p.clone()),
+            );
+            crate::party_screening::screen_then(&state, &screened, &p, ok).await
+        }
         Ok(Err(e)) => record_problem(&e),
         Err(r) => r,
     }
@@ -1525,19 +1630,21 @@ pub struct ClassificationView {
     pub result: Value,
 }
 
-impl From<&ClassificationRecord> for ClassificationView {
-    fn from(r: &ClassificationRecord) -> Self {
-        ClassificationView {
+impl TryFrom<&ClassificationRecord> for ClassificationView {
+    type Error = vigil_store::records::UnreadableEntries;
+
+    fn try_from(r: &ClassificationRecord) -> Result<Self, Self::Error> {
+        Ok(ClassificationView {
             id: r.id.clone(),
             version_label: r.version_label.clone(),
-            entries: r.entries(),
+            entries: r.entries()?,
             cyber_surveillance: r.cyber_surveillance == "yes",
             law_version: r.law_version.clone(),
             classified_by: r.classified_by.clone(),
             classified_at: rfc3339(r.classified_at),
             sheet: serde_json::from_str(&r.sheet_json).unwrap_or(Value::Null),
             result: serde_json::from_str(&r.result_json).unwrap_or(Value::Null),
-        }
+        })
     }
 }
 
@@ -1588,11 +1695,20 @@ pub async fn api_item(
     })
     .await;
     match found {
-        Ok(Ok((Some(item), recs))) => Json(ItemDetail {
-            item: item.into(),
-            classifications: recs.iter().map(ClassificationView::from).collect(),
-        })
-        .into_response(),
+        Ok(Ok((Some(item), recs))) => {
+            match recs
+                .iter()
+                .map(ClassificationView::try_from)
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(classifications) => Json(ItemDetail {
+                    item: item.into(),
+                    classifications,
+                })
+                .into_response(),
+                Err(e) => internal(&e),
+            }
+        }
         Ok(Ok((None, _))) => not_found_problem("item"),
         Ok(Err(e)) => internal(&e),
         Err(r) => r,
@@ -1677,10 +1793,10 @@ pub async fn api_classify_item(
     })
     .await;
     match saved {
-        Ok(Ok(rec)) => created(
-            format!("/api/v1/items/{}", rec.item_id),
-            ClassificationView::from(&rec),
-        ),
+        Ok(Ok(rec)) => match ClassificationView::try_from(&rec) {
+            Ok(v) => created(format!("/api/v1/items/{}", rec.item_id), v),
+            Err(e) => internal(&e),
+        },
         Ok(Err(e)) => record_problem(&e),
         Err(r) => r,
     }

@@ -1085,11 +1085,12 @@ pub async fn screening_import(
             let (mapping, shrink) = (text("mapping"), !text("allow_shrink").is_empty());
             let actor = me.user.id.clone();
             let origin = format!("upload:{name}");
-            let screening = state.screening.clone();
+            let (screening, today) = (state.screening.clone(), (state.today)());
             let done = blocking(move || {
                 let r = import_file(&store, source, &origin, &bytes, &mapping, shrink, &actor)?;
-                if matches!(r, Imported::Stored(_)) {
+                if let Imported::Stored(rec) = &r {
                     screening.reload(&store)?;
+                    crate::party_screening::after_import(&store, rec.id, today);
                 }
                 Ok::<_, StoreError>(r)
             })

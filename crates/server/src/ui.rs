@@ -61,7 +61,7 @@ impl Chrome<'_> {
     }
 }
 
-fn chrome<'a>(
+pub(crate) fn chrome<'a>(
     state: &'a AppState,
     headers: &HeaderMap,
     query: &LangQuery,
@@ -82,7 +82,12 @@ fn chrome<'a>(
     )
 }
 
-fn render<T: Template>(status: StatusCode, tpl: &T, lang: &str, set_cookie: bool) -> Response {
+pub(crate) fn render<T: Template>(
+    status: StatusCode,
+    tpl: &T,
+    lang: &str,
+    set_cookie: bool,
+) -> Response {
     match tpl.render() {
         Ok(body) => {
             let mut res = (status, Html(body)).into_response();

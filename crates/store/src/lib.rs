@@ -26,12 +26,19 @@
 compile_error!("vigil-store needs the `sqlite` or the `postgres` feature (or both)");
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod backup;
+pub mod due_diligence;
+pub mod icp;
+pub mod licences;
 pub mod lifecycle;
 pub mod lists;
 pub mod party_screening;
 pub mod records;
+pub mod releases;
+pub mod retention;
+pub mod review;
 pub mod schema;
 
 use std::path::PathBuf;

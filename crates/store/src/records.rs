@@ -147,8 +147,39 @@ pub struct ClassificationRecord {
 
 impl ClassificationRecord {
     /// The chosen entries.
-    pub fn entries(&self) -> Vec<String> {
-        serde_json::from_str(&self.entries_json).unwrap_or_default()
+    ///
+    /// # Errors
+    /// [`UnreadableEntries`] when the stored list is not a JSON list of codes (the database was
+    /// edited or damaged): an error, never "no entries", which would read as "not listed".
+    pub fn entries(&self) -> Result<Vec<String>, UnreadableEntries> {
+        serde_json::from_str(&self.entries_json).map_err(|source| UnreadableEntries {
+            id: self.id.clone(),
+            source,
+        })
+    }
+}
+
+/// The stored entries of a classification record cannot be read back.
+#[derive(Debug, thiserror::Error)]
+#[error("classification record {id}: its stored Annex I entries are unreadable")]
+pub struct UnreadableEntries {
+    /// The classification record.
+    pub id: String,
+    /// The JSON error.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+impl From<UnreadableEntries> for StoreError {
+    /// A stored value that does not deserialise, as diesel reports one.
+    fn from(e: UnreadableEntries) -> Self {
+        StoreError::Query(diesel::result::Error::DeserializationError(Box::new(e)))
+    }
+}
+
+impl From<UnreadableEntries> for RecordError {
+    fn from(e: UnreadableEntries) -> Self {
+        RecordError::Store(e.into())
     }
 }
 
@@ -806,4 +837,46 @@ pub fn insert_operation_in(
         )?;
     }
     Ok(op)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    fn record(entries_json: &str) -> ClassificationRecord {
+        ClassificationRecord {
+            id: "c1".into(),
+            org_id: "o".into(),
+            item_id: "i".into(),
+            version_label: "v1".into(),
+            sheet_json: "{}".into(),
+            result_json: "{}".into(),
+            entries_json: entries_json.into(),
+            cyber_surveillance: "no".into(),
+            law_version: "x".into(),
+            classified_by: "u".into(),
+            classified_at: 0,
+        }
+    }
+
+    #[test]
+    fn stored_entries_read_back_and_a_corrupt_list_is_an_error() {
+        assert_eq!(record(r#"["5A001.f.2"]"#).entries().unwrap(), ["5A001.f.2"]);
+        assert!(record("[]").entries().unwrap().is_empty(), "not listed");
+        for corrupt in [
+            "",
+            "not json",
+            r#"{"entries": []}"#,
+            "[1, 2]",
+            r#"["5A001.f.2""#,
+        ] {
+            let e = record(corrupt).entries().unwrap_err();
+            assert_eq!(e.id, "c1");
+            assert!(e.to_string().contains("c1"), "{e}");
+            // Callers that speak the store's error see a failure, not an empty list.
+            let store: StoreError = e.into();
+            assert!(matches!(store, StoreError::Query(_)), "{store:?}");
+        }
+    }
 }

@@ -428,3 +428,21 @@ mod records;
 
 #[path = "store/lifecycle.rs"]
 mod lifecycle;
+
+#[path = "store/licences.rs"]
+mod licences;
+
+#[path = "store/attachments.rs"]
+mod attachments;
+
+#[path = "store/party_screening.rs"]
+mod party_screening;
+
+#[path = "store/retention.rs"]
+mod retention;
+
+#[path = "store/icp.rs"]
+mod icp;
+
+#[path = "store/due_diligence.rs"]
+mod due_diligence;

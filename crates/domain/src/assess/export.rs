@@ -121,8 +121,8 @@ fn listed(ctx: &Ctx<'_>, item: &Item, o: &mut Outcome) {
             }
             Err(why) => {
                 // Refused on its destinations, and those rest on a group not verified.
-                if !u.unverified_groups.is_empty()
-                    && ugea::destination_refusal(ctx, u).as_ref() == Some(&why)
+                if ugea::destination_refusal(ctx, u).as_ref() == Some(&why)
+                    && ugea::refusal_rests_on_unverified_groups(ctx, u)
                 {
                     refused_on_unverified_groups = true;
                 }

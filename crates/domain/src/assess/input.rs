@@ -10,6 +10,7 @@ use serde::Deserialize;
 use time::Date;
 use time::macros::format_description;
 
+use crate::icp::licence::{QuotaUnit, amount_of};
 use crate::law::{Concern, ControlCode, EndUserType, Law, OperationType, Resolution};
 
 /// The operation facts a Union general authorisation's conditions may refer to (`required_facts`,
@@ -103,6 +104,33 @@ pub struct ItemInput {
     /// For software/technology: the Annex I entries of the equipment it relates to.
     #[serde(default)]
     pub relates_to: Vec<String>,
+    /// Quantity, in a unit a licence quota may limit (drawn down from the licence, Art. 12(4)).
+    #[serde(default)]
+    pub quantity: Option<QuantityInput>,
+    /// Value in euros (at most 2 decimals).
+    #[serde(default)]
+    pub value_eur: Option<f64>,
+}
+
+/// A quantity of an item: `{ "amount": 12, "unit": "seats" }`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuantityInput {
+    /// Amount: a whole number, not negative.
+    pub amount: f64,
+    /// `pieces`, `seats`, `installations`, `downloads`, `customers` or `hours` (a value in
+    /// euros goes in `value_eur`).
+    pub unit: QuotaUnit,
+}
+
+/// A checked quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantity {
+    /// Amount.
+    pub amount: i64,
+    /// Unit.
+    pub unit: QuotaUnit,
 }
 
 /// Party roles of the contract.
@@ -293,6 +321,10 @@ pub struct Item {
     pub cyber_surveillance: bool,
     /// Entries of the equipment it relates to.
     pub relates_to: Vec<ControlCode>,
+    /// Quantity.
+    pub quantity: Option<Quantity>,
+    /// Value in euro cents.
+    pub value_eur_cents: Option<i64>,
 }
 
 impl Item {
@@ -550,6 +582,32 @@ impl OperationInput {
                     relates_to.push(code);
                 }
             }
+            let mut quantity = None;
+            if let Some(q) = it.quantity {
+                if q.unit == QuotaUnit::Eur {
+                    c.err(
+                        format!("items[{i}].quantity.unit"),
+                        "a value in euros goes in `value_eur`; quantity units are pieces, seats, installations, downloads, customers or hours",
+                    );
+                } else {
+                    match amount_of(q.unit, q.amount) {
+                        Ok(amount) => {
+                            quantity = Some(Quantity {
+                                amount,
+                                unit: q.unit,
+                            })
+                        }
+                        Err(m) => c.err(format!("items[{i}].quantity.amount"), m),
+                    }
+                }
+            }
+            let mut value_eur_cents = None;
+            if let Some(v) = it.value_eur {
+                match amount_of(QuotaUnit::Eur, v) {
+                    Ok(cents) => value_eur_cents = Some(cents),
+                    Err(m) => c.err(format!("items[{i}].value_eur"), m),
+                }
+            }
             items.push(Item {
                 id: it.id.clone(),
                 description: it.description.clone(),
@@ -557,6 +615,8 @@ impl OperationInput {
                 entries,
                 cyber_surveillance: it.cyber_surveillance,
                 relates_to,
+                quantity,
+                value_eur_cents,
             });
         }
         let mut parties = Vec::new();

@@ -87,6 +87,39 @@ pub fn usable(ctx: &Ctx<'_>, u: &Ugea, item: &Item) -> Result<(), String> {
 
 /// Why the UGEA's destinations rule the operation out (the country of destination or a
 /// recipient elsewhere), or `None`.
+/// True when a destination refusal of `u` rests only on country groups the fact sheet does not
+/// verify: every refused country (the destination, and recipients outside the Union) is outside
+/// the authorisation only through an unverified group.
+pub fn refusal_rests_on_unverified_groups(ctx: &Ctx<'_>, u: &Ugea) -> bool {
+    let op = ctx.op;
+    let recipients = op.parties.iter().filter(|p| {
+        matches!(
+            p.role,
+            PartyRole::Consignee
+                | PartyRole::EndUser
+                | PartyRole::IntermediateConsignee
+                | PartyRole::Distributor
+                | PartyRole::Reseller
+                | PartyRole::Subsidiary
+        ) && !ctx.law.in_group("eu", &p.country)
+    });
+    let mut refused_any = false;
+    for c in std::iter::once(&op.destination).chain(recipients.map(|p| &p.country)) {
+        let not_included = !u.destinations.is_empty() && !u.destinations.contains(c);
+        let excluded = u.destinations_except.contains(c);
+        if !not_included && !excluded {
+            continue;
+        }
+        refused_any = true;
+        if (excluded && !u.excluded_only_unverified.contains(c))
+            || (not_included && !u.inclusion_unverified)
+        {
+            return false;
+        }
+    }
+    refused_any
+}
+
 pub fn destination_refusal(ctx: &Ctx<'_>, u: &Ugea) -> Option<String> {
     let op = ctx.op;
     let law = ctx.law;

@@ -50,6 +50,10 @@ struct Loader {
     raw_sanctions: Option<(String, raw::SanctionsFile)>,
     raw_rules: Option<(String, raw::RulesFile)>,
     raw_red_flags: Option<(String, raw::RedFlagsFile)>,
+    raw_fdi: Option<(String, crate::fdi::RawFdi)>,
+    fdi: Option<crate::fdi::FdiRules>,
+    raw_due_diligence: Option<(String, crate::due_diligence::RawCatalogue)>,
+    due_diligence: Option<crate::due_diligence::Catalogue>,
 }
 
 fn date_of(dt: &Datetime) -> Option<Date> {
@@ -308,11 +312,85 @@ impl Loader {
             "red-flags.toml" => {
                 self.raw_red_flags = self.parse(file, text).map(|p| (file.to_owned(), p))
             }
+            "fr-fdi.toml" => self.raw_fdi = self.parse(file, text).map(|p| (file.to_owned(), p)),
+            "due-diligence.toml" => {
+                self.raw_due_diligence = self.parse(file, text).map(|p| (file.to_owned(), p))
+            }
             other => self.problem(
                 other,
                 "",
                 "unknown law file (see law/README.md for the files Vigil reads)",
             ),
+        }
+    }
+
+    /// The French FDI rules (optional file): every citation names a defined act.
+    fn build_fdi(&mut self) {
+        let Some((file, raw)) = self.raw_fdi.take() else {
+            return;
+        };
+        let acts: BTreeSet<String> = self.acts.keys().cloned().collect();
+        let countries: BTreeSet<String> = self.countries.keys().cloned().collect();
+        let mut cite_problems = Vec::new();
+        let built = crate::fdi::build(raw, &|c| countries.contains(c), &mut |at, c| {
+            let cite = crate::fdi::cite_of(c);
+            if !acts.contains(&cite.act) {
+                cite_problems.push((
+                    at.to_owned(),
+                    format!("cites act `{}`, which acts.toml does not define", cite.act),
+                ));
+            }
+            if cite.provision.trim().is_empty() {
+                cite_problems.push((at.to_owned(), "empty provision".to_owned()));
+            }
+        });
+        for (at, message) in cite_problems {
+            self.problem(&file, &at, message);
+        }
+        match built {
+            Ok(rules) => self.fdi = Some(rules),
+            Err(problems) => {
+                for (at, message) in problems {
+                    self.problem(&file, &at, message);
+                }
+            }
+        }
+    }
+
+    /// The due-diligence catalogue (optional file): citations name defined acts, flags have
+    /// wording in red-flags.toml (built before).
+    fn build_due_diligence(&mut self) {
+        let Some((file, raw)) = self.raw_due_diligence.take() else {
+            return;
+        };
+        let acts: BTreeSet<String> = self.acts.keys().cloned().collect();
+        let flags: BTreeSet<String> = self.red_flags.keys().cloned().collect();
+        let mut cite_problems = Vec::new();
+        let built = crate::due_diligence::build(
+            raw,
+            &mut |at, cite| {
+                if !acts.contains(&cite.act) {
+                    cite_problems.push((
+                        at.to_owned(),
+                        format!("cites act `{}`, which acts.toml does not define", cite.act),
+                    ));
+                }
+                if cite.provision.trim().is_empty() {
+                    cite_problems.push((at.to_owned(), "empty provision".to_owned()));
+                }
+            },
+            &|code| flags.contains(code),
+        );
+        for (at, message) in cite_problems {
+            self.problem(&file, &at, message);
+        }
+        match built {
+            Ok(c) => self.due_diligence = Some(c),
+            Err(problems) => {
+                for (at, message) in problems {
+                    self.problem(&file, &at, message);
+                }
+            }
         }
     }
 
@@ -748,6 +826,20 @@ impl Loader {
                 .filter(|g| self.groups.get(*g).is_some_and(|g| !g.verified))
                 .cloned()
                 .collect();
+            let unverified = |g: &String| self.groups.get(g).is_some_and(|g| !g.verified);
+            let inclusion_unverified = u.destinations.iter().any(unverified);
+            let (mut by_unverified, mut by_verified) = (BTreeSet::new(), BTreeSet::new());
+            for d in &u.destinations_except {
+                match self.groups.get(d) {
+                    Some(g) if !g.verified => by_unverified.extend(g.members.iter().cloned()),
+                    Some(g) => by_verified.extend(g.members.iter().cloned()),
+                    None => {
+                        by_verified.insert(d.clone());
+                    }
+                }
+            }
+            let excluded_only_unverified: BTreeSet<String> =
+                by_unverified.difference(&by_verified).cloned().collect();
             let item_groups = self.groups_of(&file, &at, &u.item_groups);
             let exclude_groups = self.groups_of(&file, &at, &u.exclude_groups);
             let destinations = self.destinations(&file, &at, &u.destinations);
@@ -826,6 +918,8 @@ impl Loader {
                 related_only_to,
                 item_conditions,
                 unverified_groups,
+                excluded_only_unverified,
+                inclusion_unverified,
                 destinations,
                 destinations_except,
                 barred_concerns,
@@ -995,6 +1089,7 @@ impl Loader {
                     country: a.country,
                     name: a.name,
                     url: a.url,
+                    language: a.language.unwrap_or_else(|| "en".to_owned()),
                     verified: a.verified,
                 },
             );
@@ -1088,6 +1183,10 @@ pub fn load(files: &[(&str, &str)]) -> Result<Law, LawError> {
         raw_sanctions: None,
         raw_rules: None,
         raw_red_flags: None,
+        raw_fdi: None,
+        fdi: None,
+        raw_due_diligence: None,
+        due_diligence: None,
     };
     let mut hasher = Sha256::new();
     let mut sorted: Vec<&(&str, &str)> = files.iter().collect();
@@ -1110,6 +1209,8 @@ pub fn load(files: &[(&str, &str)]) -> Result<Law, LawError> {
     l.build_sanctions();
     l.build_rules();
     l.build_red_flags();
+    l.build_fdi();
+    l.build_due_diligence();
     if l.entries.is_empty() {
         l.problem("annex-i/", "", "no Annex I entry defined");
     }
@@ -1148,5 +1249,7 @@ pub fn load(files: &[(&str, &str)]) -> Result<Law, LawError> {
         art_2_20: l.art_2_20,
         authorities: l.authorities,
         red_flags: l.red_flags,
+        fdi: l.fdi,
+        due_diligence: l.due_diligence,
     }))
 }

@@ -90,6 +90,8 @@ pub(crate) struct Parts {
     pub art_2_20: Vec<Art220Criterion>,
     pub authorities: BTreeMap<String, Authority>,
     pub red_flags: BTreeMap<String, RedFlagDef>,
+    pub fdi: Option<crate::fdi::FdiRules>,
+    pub due_diligence: Option<crate::due_diligence::Catalogue>,
 }
 
 /// The checked law set.
@@ -326,6 +328,18 @@ impl Law {
     #[must_use]
     pub fn annex_iv(&self) -> &[AnnexIvItem] {
         &self.p.annex_iv
+    }
+
+    /// The Art. 5 due-diligence catalogue (`due-diligence.toml`), when the set has it.
+    #[must_use]
+    pub fn due_diligence(&self) -> Option<&crate::due_diligence::Catalogue> {
+        self.p.due_diligence.as_ref()
+    }
+
+    /// The French foreign-investment screening rules (`fr-fdi.toml`), when the set has them.
+    #[must_use]
+    pub fn fr_fdi(&self) -> Option<&crate::fdi::FdiRules> {
+        self.p.fdi.as_ref()
     }
 
     /// A country by ISO code.

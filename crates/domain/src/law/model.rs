@@ -475,6 +475,11 @@ pub struct Ugea {
     pub item_conditions: Vec<ItemCondition>,
     /// Country groups consulted for destinations that are not verified (their ids).
     pub unverified_groups: Vec<String>,
+    /// Countries excluded from the destinations only through unverified groups (a country also
+    /// excluded by name or by a verified group is not here).
+    pub excluded_only_unverified: BTreeSet<String>,
+    /// The inclusion list (`destinations`) rests on an unverified group.
+    pub inclusion_unverified: bool,
     /// Destinations (ISO codes, groups expanded); empty = all.
     pub destinations: BTreeSet<String>,
     /// Destinations excluded.
@@ -679,6 +684,8 @@ pub struct Authority {
     pub name: String,
     /// Web address.
     pub url: Option<String>,
+    /// The language it is written to (`fr`, `de`, `en` …; `en` when the data says none).
+    pub language: String,
     /// Confirmed in a primary source.
     pub verified: bool,
 }

@@ -419,6 +419,8 @@ pub struct RawAuthority {
     pub name: String,
     #[serde(default)]
     pub url: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
     pub verified: bool,
 }
 

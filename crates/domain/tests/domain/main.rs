@@ -4,8 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod classify_eval;
+mod due_diligence;
 mod examples;
+mod fdi;
 mod law_data;
+mod licences;
 mod properties;
 mod rules;
 mod support;

@@ -688,6 +688,62 @@ fn annex_ii_section_h_eu008_covers_only_software_for_5a002_a2_and_a3_items() {
 }
 
 #[test]
+fn annex_ii_section_h_eu008_covers_activation_token_technology_and_software() {
+    // Expected citation: Regulation (EU) 2021/821 Annex II Section H (Part 1(1): 5D002.b and
+    // 5E002.b relate to the 5A002.b activation tokens, 5D002.a.1 to 5D002.c.1 software).
+    for (kind, code, relates) in [
+        ("technology", "5E002.b", "5A002.b"),
+        ("software", "5D002.b", "5A002.b"),
+        ("software", "5D002.a.1", "5D002.c.1"),
+    ] {
+        let a = run(&op(|v| {
+            listed(v, kind, code);
+            v["items"][0]["relates_to"] = json!([relates]);
+            v["type"] = json!("electronic_transmission");
+            v["destination"] = json!("BR");
+            v["parties"][0]["country"] = json!("BR");
+            v["facts"] = json!({"published_crypto_standards": true, "use_software_only": true});
+        }));
+        assert_eq!(
+            a.authorisation.kind, "EU008",
+            "{code} for {relates}: {:#?}",
+            a.reasons
+        );
+        assert_cites(&a, "2021/821", "Annex II Section H");
+    }
+}
+
+#[test]
+fn annex_ii_a_refusal_resting_on_an_unverified_country_group_says_so() {
+    // Expected citation: Regulation (EU) 2021/821 Art. 12 (licence required); Haiti is excluded
+    // from EU008 only through the arms-embargo working list, which the fact sheet does not confirm.
+    let crypto = |destination: &str| {
+        run(&op(|v| {
+            listed(v, "hardware", "5A002.a.2");
+            v["destination"] = json!(destination);
+            v["parties"][0]["country"] = json!(destination);
+            v["facts"] = json!({"published_crypto_standards": true});
+        }))
+    };
+    let unverified = "[UNVERIFIED] Some general authorisations were refused on country groups";
+    let ht = crypto("HT");
+    assert_eq!(ht.decision, Decision::LicenceRequired);
+    assert!(
+        ht.reasons.iter().any(|r| r.contains(unverified)),
+        "{:#?}",
+        ht.reasons
+    );
+    // Refused by name (Section H Part 2(b), verified): no such caveat.
+    let cn = crypto("CN");
+    assert_eq!(cn.decision, Decision::LicenceRequired);
+    assert!(
+        !cn.reasons.iter().any(|r| r.contains(unverified)),
+        "{:#?}",
+        cn.reasons
+    );
+}
+
+#[test]
 fn annex_ii_section_e_eu005_covers_5e001a_only_for_installation_and_maintenance() {
     // Expected citation: Regulation (EU) 2021/821 Annex II Section E (when the condition holds).
     let tech = |facts: serde_json::Value| {

@@ -24,17 +24,24 @@ fn today() -> time::Date {
     time::macros::date!(2026 - 06 - 01)
 }
 
-/// Starts the Vigil server on `127.0.0.1:0` in this runtime and returns its base URL.
+/// Starts the Vigil server on `127.0.0.1:0` in this runtime, with a fresh SQLite database in
+/// `dir` (no user yet), and returns its base URL and the one-time setup token that `vigil serve`
+/// prints on a first start (the link `/setup/{token}` creates the first administrator).
 ///
-/// The one place that knows how the server is built: adapt it when `AppState` changes. The
-/// story needs no account (the stateless tools work without a database); a story through
-/// first-start setup and sign-in would add `.with_store(...)` here.
-pub async fn start_server() -> anyhow::Result<String> {
-    let state = vigil_server::AppState::embedded(today)?;
+/// The one place that knows how the server is built: adapt it when `AppState` changes.
+pub async fn start_server(dir: &Path) -> anyhow::Result<(String, String)> {
+    let store = vigil_store::Store::open(&format!("sqlite://{}", dir.join("vigil.db").display()))?;
+    let state = vigil_server::AppState::embedded(today)?.with_store(store, false);
+    let token = state
+        .accounts
+        .as_ref()
+        .context("the server has no accounts")?
+        .setup_token()?
+        .context("a fresh database offers a setup link")?;
     let app = vigil_server::Application::bind(SocketAddr::from(([127, 0, 0, 1], 0)), state).await?;
     let addr = app.local_addr()?;
     tokio::spawn(app.serve());
-    Ok(format!("http://{addr}"))
+    Ok((format!("http://{addr}"), token))
 }
 
 /// The browser and its driver, or why they cannot be used.

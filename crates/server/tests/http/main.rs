@@ -11,9 +11,17 @@ use vigil_server::{AppState, Application};
 
 mod accounts;
 mod audit;
+mod due_diligence;
+mod fdi;
+mod icp;
+mod licences;
 mod matrix;
+mod openapi;
+mod operations_csv;
+mod party_screening;
 mod ratelimit;
 mod records;
+mod review;
 mod screening;
 mod support;
 

@@ -69,6 +69,11 @@ enum Body {
     OperationJson,
     ScreenJson,
     MatchJson,
+    LicenceUpload,
+    LicenceJson,
+    UgeaForm,
+    HitDecisionForm,
+    ClearanceJson,
 }
 
 struct Route {
@@ -264,6 +269,29 @@ const ROUTES: &[Route] = &[
         Body::None,
         200,
     ),
+    // Operations by CSV upload: a file that is not the CSV format is refused (422) once past the
+    // access check; the API refuses a JSON body (415) once past it.
+    page(
+        "GET",
+        "/orgs/{org}/operations/batch",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/batch",
+        Member(Action::Enter),
+        Body::ImportUpload,
+        422,
+    ),
+    api(
+        "POST",
+        "/api/v1/operations/batch",
+        Member(Action::Enter),
+        Body::OperationJson,
+        415,
+    ),
     // The API (a token acts in one organisation: "other" is B's record ids).
     api("GET", "/api/v1/me", Member(Action::Read), Body::None, 200),
     api(
@@ -336,6 +364,299 @@ const ROUTES: &[Route] = &[
         Body::None,
         200,
     ),
+    // The authorisations register (licences.rs): reading for members, registering a licence or
+    // the use of a general authorisation is a decision.
+    page(
+        "GET",
+        "/orgs/{org}/licences",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/licences",
+        Member(Action::Decide),
+        Body::LicenceUpload,
+        303,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/licences/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/licences/{id}/drawdowns.csv",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/attachments/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/general-authorisations",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/general-authorisations",
+        Member(Action::Decide),
+        Body::UgeaForm,
+        303,
+    ),
+    api(
+        "GET",
+        "/api/v1/licences",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/licences",
+        Member(Action::Decide),
+        Body::LicenceJson,
+        201,
+    ),
+    api(
+        "GET",
+        "/api/v1/licences/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "GET",
+        "/api/v1/calendar.ics",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    // Block -> review -> release (review.rs). A's operation has no hold named `{hold}`: 404 once
+    // past the access check.
+    page(
+        "GET",
+        "/orgs/{org}/operations/{id}/review",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/holds/{hold}/release",
+        Member(Action::Decide),
+        Body::None,
+        404,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/complete",
+        Member(Action::Enter),
+        Body::None,
+        303,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/records.zip",
+        Member(Action::ReadAudit),
+        Body::None,
+        200,
+    ),
+    api(
+        "GET",
+        "/api/v1/operations/{id}/holds",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/operations/{id}/holds/{hold}/release",
+        Member(Action::Decide),
+        Body::None,
+        404,
+    ),
+    api(
+        "GET",
+        "/api/v1/items/{id}/releases",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    // An empty body: 422 once past the access check.
+    api(
+        "POST",
+        "/api/v1/items/{id}/releases",
+        Member(Action::Enter),
+        Body::None,
+        422,
+    ),
+    // The compliance programme (icp.rs): an empty form, and a dossier without its period, are
+    // 422 once past the access check.
+    page(
+        "GET",
+        "/orgs/{org}/icp",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/icp",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/dossier.pdf",
+        Member(Action::ReadAudit),
+        Body::None,
+        422,
+    ),
+    // The Art. 5 due-diligence file (due_diligence.rs): answering is entering, concluding and
+    // recording the notification are decisions. An empty form saves no answer (303) and is 422
+    // elsewhere; the re-run is 422 while the file is open; the matrix's operation has no
+    // notification (404), and notification ids are filled with an item id (404 for all).
+    page(
+        "GET",
+        "/orgs/{org}/operations/{id}/due-diligence",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/due-diligence",
+        Member(Action::Enter),
+        Body::None,
+        303,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/due-diligence/conclusion",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/due-diligence/rerun",
+        Member(Action::Enter),
+        Body::None,
+        422,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/operations/{id}/notification.txt",
+        Member(Action::Read),
+        Body::None,
+        404,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/operations/{id}/notification.pdf",
+        Member(Action::Read),
+        Body::None,
+        404,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/notification/sent",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/notification/answer",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    api(
+        "GET",
+        "/api/v1/operations/{id}/due-diligence",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/operations/{id}/due-diligence/conclusion",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    api(
+        "GET",
+        "/api/v1/notifications/{id}",
+        Member(Action::Read),
+        Body::None,
+        404,
+    ),
+    api(
+        "POST",
+        "/api/v1/notifications/{id}/sent",
+        Member(Action::Decide),
+        Body::None,
+        404,
+    ),
+    api(
+        "POST",
+        "/api/v1/notifications/{id}/answer",
+        Member(Action::Decide),
+        Body::None,
+        404,
+    ),
+    // A party's screening and hit review (party_screening.rs). The matrix serves no list, so A's
+    // party has no hit named `{hit}`: 404 once past the access check; an empty edit form is 422.
+    page(
+        "GET",
+        "/orgs/{org}/parties/{id}",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/parties/{id}",
+        Member(Action::Enter),
+        Body::None,
+        422,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/parties/{id}/hits/{hit}/decision",
+        Member(Action::Decide),
+        Body::HitDecisionForm,
+        404,
+    ),
+    api(
+        "GET",
+        "/api/v1/parties/{id}/screening",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/parties/{id}/hits/{hit}/clearance",
+        Member(Action::Decide),
+        Body::ClearanceJson,
+        404,
+    ),
     // Screening against the served lists (shared by every organisation): any signed-in caller.
     api("POST", "/api/v1/screen", SignedIn, Body::ScreenJson, 200),
     api("POST", "/match/{dataset}", SignedIn, Body::MatchJson, 200),
@@ -345,6 +666,7 @@ const ROUTES: &[Route] = &[
 const NOT_ORG_DATA: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/classify", "stateless tool"),
     ("POST", "/api/v1/assess", "stateless tool"),
+    ("POST", "/api/v1/fdi", "stateless tool"),
     ("GET", "/api/v1/law/entries/{code}", "the law"),
     ("GET", "/api/openapi.json", "the API description"),
     ("GET", "/", "home"),
@@ -352,6 +674,8 @@ const NOT_ORG_DATA: &[(&str, &str, &str)] = &[
     ("POST", "/classify", "stateless tool"),
     ("GET", "/assess", "stateless tool"),
     ("POST", "/assess", "stateless tool"),
+    ("GET", "/fdi", "stateless tool"),
+    ("POST", "/fdi", "stateless tool"),
     ("GET", "/law", "the law"),
     ("GET", "/law/{code}", "the law"),
     ("GET", "/static/vigil.css", "stylesheet"),
@@ -379,7 +703,18 @@ const NOT_ORG_DATA: &[(&str, &str, &str)] = &[
 
 /// The (method, path) of every route in the router's source.
 fn router_routes() -> Vec<(String, String)> {
-    let src = include_str!("../../src/lib.rs");
+    // The router, and the areas that own their routes (add an area's file with its rows).
+    let src = [
+        include_str!("../../src/lib.rs"),
+        include_str!("../../src/operations_csv.rs"),
+        include_str!("../../src/licences.rs"),
+        include_str!("../../src/due_diligence.rs"),
+        include_str!("../../src/review.rs"),
+        include_str!("../../src/icp.rs"),
+        include_str!("../../src/party_screening.rs"),
+    ]
+    .concat();
+    let src = src.as_str();
     let mut out = Vec::new();
     for (at, _) in src.match_indices(".route(") {
         let start = at + ".route(".len();
@@ -447,6 +782,9 @@ struct Ids {
     op: String,
     user: String,
     token: String,
+    licence: String,
+    attachment: String,
+    party: String,
 }
 
 /// A member of A, with a session, an API token and a token to revoke.
@@ -470,7 +808,7 @@ struct World {
 
 /// An item (classified), a party, an operation and a token in `scope`'s organisation, named with
 /// `tag`: (item id, token id).
-fn records(store: &Store, scope: &OrgScope, tag: &str) -> (String, String) {
+fn records(store: &Store, scope: &OrgScope, tag: &str) -> (String, String, String) {
     let item = store
         .create_item(
             scope,
@@ -495,7 +833,7 @@ fn records(store: &Store, scope: &OrgScope, tag: &str) -> (String, String) {
             },
         )
         .unwrap();
-    store
+    let party = store
         .create_party(
             scope,
             &NewParty {
@@ -509,7 +847,34 @@ fn records(store: &Store, scope: &OrgScope, tag: &str) -> (String, String) {
     let (token, _) = store
         .create_token(scope, &format!("ZULU-TOKEN-{tag}"))
         .unwrap();
-    (item.id, token.id)
+    let law = vigil_domain::Law::embedded().unwrap();
+    let terms = vigil_domain::icp::LicenceTermsInput {
+        kind: "individual".into(),
+        number: format!("ZULU-PARTY-{tag}-LICENCE"),
+        authority: "SBDU".into(),
+        entries: vec!["5A002".into()],
+        destinations: vec!["US".into()],
+        end_users: vec![format!("ZULU-PARTY-{tag}")],
+        valid_from: "2026-01-01".into(),
+        valid_until: "2027-12-31".into(),
+        ..Default::default()
+    }
+    .check(&law)
+    .unwrap();
+    let doc = format!("ZULU-ITEM-DESC-{tag}");
+    store
+        .register_licence(
+            scope,
+            &terms,
+            "x",
+            Some(vigil_store::licences::LicenceDocument {
+                filename: &format!("{doc}.pdf"),
+                content_type: "application/pdf",
+                bytes: doc.as_bytes(),
+            }),
+        )
+        .unwrap();
+    (item.id, token.id, party.id)
 }
 
 fn operation_json(reference: &str) -> String {
@@ -545,7 +910,7 @@ async fn world() -> World {
             "ZULU-ORG-B",
             Role::Auditor,
         );
-        let (b_item, b_token) = records(&st, &b_admin, "B");
+        let (b_item, b_token, b_party) = records(&st, &b_admin, "B");
         let (_, b_bearer) = st.create_token(&b_admin, "ZULU-TOKEN-B").unwrap();
         let b_session = st.start_session(b_admin.user_id()).unwrap();
         let mut callers = Vec::new();
@@ -579,7 +944,7 @@ async fn world() -> World {
             "Org Alpha",
             Role::Auditor,
         );
-        let (a_item, a_token) = records(&st, &a_admin, "A");
+        let (a_item, a_token, a_party) = records(&st, &a_admin, "A");
         let (_, a_bearer) = st.create_token(&a_admin, "alpha-ops").unwrap();
         let a = Ids {
             org: a_admin.org_id().to_owned(),
@@ -587,6 +952,9 @@ async fn world() -> World {
             op: String::new(),
             user: a_spare.user_id().to_owned(),
             token: a_token,
+            licence: String::new(),
+            attachment: String::new(),
+            party: a_party,
         };
         let b = Ids {
             org: b_admin.org_id().to_owned(),
@@ -594,10 +962,26 @@ async fn world() -> World {
             op: String::new(),
             user: b_spare.user_id().to_owned(),
             token: b_token,
+            licence: String::new(),
+            attachment: String::new(),
+            party: b_party,
         };
         (a, b, b_bearer, b_session, a_bearer, callers)
     })
     .await;
+    let (mut a, mut b) = (a, b);
+    for ids in [&mut a, &mut b] {
+        let (st, user, org) = (store.clone(), ids.user.clone(), ids.org.clone());
+        let (licence, attachment) = blocking(move || {
+            let scope = st.scope(&user, &org).unwrap().unwrap();
+            let l = st.licences(&scope).unwrap().remove(0);
+            let doc = l.document_id.clone().unwrap();
+            (l.id, doc)
+        })
+        .await;
+        ids.licence = licence;
+        ids.attachment = attachment;
+    }
     let mut w = World {
         addr,
         store,
@@ -648,6 +1032,12 @@ fn fill(route: &Route, org: &str, ids: &Ids, token: &str) -> String {
             "{id}",
             if route.pattern.contains("/tokens/") {
                 token
+            } else if route.pattern.contains("/licences/") {
+                &ids.licence
+            } else if route.pattern.contains("/attachments/") {
+                &ids.attachment
+            } else if route.pattern.contains("/parties/") {
+                &ids.party
             } else if route.pattern.contains("/operations/") {
                 &ids.op
             } else {
@@ -733,6 +1123,45 @@ fn body(b: Body, n: usize) -> (&'static str, String) {
             JSON,
             r#"{"queries":{"q":{"schema":"Person","properties":{"name":["Eric Badege"]}}}}"#
                 .to_owned(),
+        ),
+        Body::LicenceUpload => {
+            let b = "vigilMatrixBoundary";
+            let fields = [
+                ("kind", "global".to_owned()),
+                ("number", format!("MATRIX-LIC-{n}")),
+                ("authority", "SBDU".to_owned()),
+                ("entries", "5A002".to_owned()),
+                ("destinations", "US".to_owned()),
+                ("quotas", "pieces 10".to_owned()),
+                ("valid_from", "2026-01-01".to_owned()),
+                ("valid_until", "2027-12-31".to_owned()),
+            ];
+            let mut out = String::new();
+            for (k, v) in fields {
+                out.push_str(&format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                ));
+            }
+            out.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"l.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--{b}--\r\n"));
+            ("multipart/form-data; boundary=vigilMatrixBoundary", out)
+        }
+        Body::LicenceJson => (
+            JSON,
+            format!(
+                r#"{{"kind":"global","number":"MATRIX-LIC-{n}","authority":"SBDU","entries":["5A002"],"destinations":["US"],"valid_from":"2026-01-01","valid_until":"2027-12-31"}}"#
+            ),
+        ),
+        Body::UgeaForm => (
+            FORM_CT,
+            form(&[("ugea", "EU001"), ("first_use", "2026-07-01")]),
+        ),
+        Body::HitDecisionForm => (
+            FORM_CT,
+            form(&[("decision", "false_match"), ("reason", "matrix")]),
+        ),
+        Body::ClearanceJson => (
+            JSON,
+            r#"{"decision": "false_match", "reason": "matrix"}"#.to_owned(),
         ),
     }
 }

@@ -149,7 +149,7 @@ async fn an_operator_classifies_an_item_and_records_operations_through_the_pages
     assert_eq!(r.status, 303, "{}", r.body);
     let recs = s.store.classifications(&scope, &item_id).unwrap();
     assert_eq!(recs.len(), 1);
-    assert_eq!(recs[0].entries(), ["5A001.f.2"]);
+    assert_eq!(recs[0].entries().unwrap(), ["5A001.f.2"]);
     assert_eq!(recs[0].cyber_surveillance, "yes");
     assert_eq!(recs[0].classified_by, scope.user_id());
     let r = get(s.addr, &item_path, &op).await;
@@ -232,8 +232,11 @@ async fn an_operator_classifies_an_item_and_records_operations_through_the_pages
             "item.created",
             "item.classified",
             "party.created",
+            "party.screened",
             "operation.assessed",
-            "operation.assessed"
+            "operation.held",
+            "operation.assessed",
+            "operation.held"
         ]
     );
 }

@@ -222,7 +222,7 @@ store_test!(
         let open =
             open_operations_of_party_in(&mut store.conn().unwrap(), operator_a.org_id(), &party.id)
                 .unwrap();
-        assert_eq!(open, [decided.id.clone()]);
+        assert_eq!(open, std::slice::from_ref(&decided.id));
 
         // A screening hit holds it.
         store

@@ -81,7 +81,7 @@ store_test!(records_are_created_read_and_audited, |store| {
             },
         )
         .unwrap();
-    assert_eq!(rec.entries(), ["5A001.f.2"]);
+    assert_eq!(rec.entries().unwrap(), ["5A001.f.2"]);
     assert_eq!(rec.cyber_surveillance, "yes");
     assert_eq!(store.classifications(&a, &item.id).unwrap(), [rec]);
     let party = store
@@ -236,3 +236,38 @@ store_test!(a_failed_create_writes_no_record_and_no_audit_row, |store| {
     assert!(actions(store, a.org_id()).is_empty());
     assert!(store.verify_audit(a.org_id()).unwrap().is_ok());
 });
+
+store_test!(
+    a_corrupt_classification_record_is_an_error_not_no_entries,
+    |store| {
+        let a = member(store, "op@a.example", "Org A", Role::Operator);
+        let item = store.create_item(&a, &probe()).unwrap();
+        let rec = store
+            .classify_item(
+                &a,
+                &item.id,
+                &NewClassification {
+                    version_label: "v1",
+                    sheet_json: "{}",
+                    result_json: "{}",
+                    entries: &["5A001.f.2".to_owned()],
+                    cyber_surveillance: true,
+                    law_version: "test-law",
+                },
+            )
+            .unwrap();
+        // Someone with write access to the database damages the stored list.
+        let mut c = store.conn().unwrap();
+        let c: &mut DbConnection = &mut c;
+        diesel::sql_query(format!(
+            "UPDATE classifications SET entries_json = '5A001.f.2' WHERE id = '{}'",
+            rec.id
+        ))
+        .execute(c)
+        .unwrap();
+        let read = store.classifications(&a, &item.id).unwrap();
+        let e = read[0].entries().unwrap_err();
+        assert_eq!(e.id, rec.id);
+        assert!(e.to_string().contains("unreadable"), "{e}");
+    }
+);

@@ -1,0 +1,338 @@
+//! The compliance programme page and the inspection dossier, through the real server on a
+//! temporary SQLite database: an officer records a policy and a training (audited); bad input is
+//! 422 with the fields named and nothing written; operators and auditors may not record (403);
+//! an auditor downloads the dossier, whose text (Debian's `pdftotext`) names the operations and
+//! the audit-chain line; an operator may not (403); another organisation gets 404.
+
+use super::*;
+
+use std::process::Command;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vigil_domain::access::Role;
+use vigil_store::accounts::OrgScope;
+use vigil_store::records::{NewOperation, NewParty};
+use vigil_store::{AuditFilter, Store};
+
+/// A member of `org` with `role`: their scope and session cookie header value.
+async fn member(s: &Server, email: &str, name: &str, org: &str, role: Role) -> (OrgScope, String) {
+    let (store, email, name, org) = (
+        s.store.clone(),
+        email.to_owned(),
+        name.to_owned(),
+        org.to_owned(),
+    );
+    blocking(move || {
+        let scope = create_member(&store, &email, &name, &org, role);
+        let session = store.start_session(scope.user_id()).unwrap();
+        (scope, session)
+    })
+    .await
+}
+
+/// A GET answered as bytes (the PDF): status, headers, body.
+async fn get_bytes(
+    addr: SocketAddr,
+    path: &str,
+    session: &str,
+) -> (u16, BTreeMap<String, String>, Vec<u8>) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: vigil_session={session}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(p) = rest.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(String::from_utf8_lossy(&rest[..p]).trim(), 16).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[p + 2..p + 2 + n]);
+            rest = &rest[p + 4 + n..];
+        }
+        body = out;
+    }
+    (status, headers, body)
+}
+
+/// The text of a PDF, whitespace removed (a reference may be broken at a hyphen).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dossier.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+fn icp_rows(store: &Store, org: &str) -> usize {
+    store
+        .audit_records(
+            org,
+            &AuditFilter {
+                action: Some("icp.recorded".into()),
+                ..AuditFilter::default()
+            },
+        )
+        .unwrap()
+        .len()
+}
+
+fn operation(store: &Store, scope: &OrgScope, reference: &str, decision: &str) {
+    let party = store
+        .create_party(
+            scope,
+            &NewParty {
+                role: "end_user",
+                name: &format!("Gulf Secure Trading {reference}"),
+                country: "AE",
+                notes: "",
+            },
+        )
+        .unwrap();
+    let input = serde_json::json!({
+        "reference": reference, "date": "2026-06-01", "type": "export",
+        "exporter": {"name": "Acme SAS", "country": "FR"},
+        "destination": "AE",
+        "items": [{"id": "AW-CELLSCOPE", "kind": "hardware", "entries": ["5A001.f.2"]}],
+    })
+    .to_string();
+    let assessment = serde_json::json!({
+        "decision": decision,
+        "citations": [
+            {"act": "Regulation (EU) 2021/821", "provision": "Art. 3(1)"},
+            {"act": "Regulation (EU) 2021/821", "provision": "Annex I 5A001.f.2"},
+        ],
+    })
+    .to_string();
+    store
+        .create_operation(
+            scope,
+            &NewOperation {
+                reference,
+                input_json: &input,
+                assessment_json: &assessment,
+                decision,
+                law_version: "test-law",
+                retain_until: Some("2031-12-31"),
+                party_ids: &[party.id],
+            },
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn officers_record_the_programme_bad_input_is_422_and_others_may_not() {
+    let s = spawn_with_store().await;
+    let (off, off_c) = member(
+        &s,
+        "off@a.example",
+        "Claire Officer",
+        "Org A",
+        Role::Officer,
+    )
+    .await;
+    let (_, op_c) = member(&s, "op@a.example", "", "Org A", Role::Operator).await;
+    let (_, aud_c) = member(&s, "aud@a.example", "", "Org A", Role::Auditor).await;
+    let (_, out_c) = member(&s, "x@b.example", "", "Org B", Role::Admin).await;
+    let org = off.org_id().to_owned();
+    let page = format!("/orgs/{org}/icp");
+
+    let r = get(s.addr, &page, Some(&off_c)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Top-level management commitment to compliance")
+    );
+    assert!(
+        r.body.contains("action=\"/orgs/") && r.body.contains("/icp\""),
+        "the form"
+    );
+
+    let policy = form(&[
+        ("element", "1"),
+        ("kind", "policy"),
+        ("title", "Export control commitment statement"),
+        ("person_name", "Jean Dupont"),
+        ("person_role", "CEO"),
+        ("date", "2026-01-15"),
+        ("details", "Signed and published on the intranet."),
+    ]);
+    let r = post(s.addr, &page, Some(&off_c), &policy).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let training = form(&[
+        ("element", "3"),
+        ("kind", "training"),
+        ("title", "Dual-use awareness 2026"),
+        ("person_name", "Sales team"),
+        ("date", "2026-03-10"),
+    ]);
+    let r = post(s.addr, &page, Some(&off_c), &training).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = get(s.addr, &page, Some(&aud_c)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Export control commitment statement"));
+    assert!(r.body.contains("Dual-use awareness 2026"));
+    assert!(r.body.contains("Claire Officer"));
+    assert!(
+        !r.body
+            .contains(&format!("method=\"post\" action=\"/orgs/{org}/icp\"")),
+        "no form for auditors"
+    );
+    assert_eq!(icp_rows(&s.store, &org), 2);
+
+    // Bad input: every field named next to it, 422, nothing written.
+    let bad = form(&[
+        ("element", "9"),
+        ("kind", "policy"),
+        ("title", ""),
+        ("date", "15/01/2026"),
+    ]);
+    let r = post(s.addr, &page, Some(&off_c), &bad).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    for field in ["element", "title", "date"] {
+        assert!(
+            r.body.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {}",
+            r.body
+        );
+    }
+    assert!(r.body.contains("15/01/2026"), "the input is kept");
+    assert_eq!(icp_rows(&s.store, &org), 2);
+    let r = get(s.addr, &format!("{page}?lang=fr"), Some(&off_c)).await;
+    assert!(r.body.contains("Programme de conformité"));
+
+    // Operators and auditors may not record; another organisation does not see it.
+    for c in [&op_c, &aud_c] {
+        let r = post(s.addr, &page, Some(c), &policy).await;
+        assert_eq!(r.status, 403);
+    }
+    assert_eq!(icp_rows(&s.store, &org), 2);
+    let r = get(s.addr, &page, Some(&out_c)).await;
+    assert_eq!(r.status, 404);
+    let r = post(s.addr, &page, Some(&out_c), &policy).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(icp_rows(&s.store, &org), 2);
+}
+
+#[tokio::test]
+async fn auditors_download_the_dossier_naming_operations_and_the_chain() {
+    let s = spawn_with_store().await;
+    let (off, off_c) = member(
+        &s,
+        "off@a.example",
+        "Claire Officer",
+        "Org A",
+        Role::Officer,
+    )
+    .await;
+    let (_, aud_c) = member(&s, "aud@a.example", "Anna Auditor", "Org A", Role::Auditor).await;
+    let (_, op_c) = member(&s, "op@a.example", "", "Org A", Role::Operator).await;
+    let (_, out_c) = member(&s, "x@b.example", "", "Org B", Role::Admin).await;
+    let org = off.org_id().to_owned();
+    {
+        let (store, off) = (s.store.clone(), off.clone());
+        blocking(move || {
+            operation(&store, &off, "EXP-2026-0107", "licence_required");
+            operation(&store, &off, "EXP-2026-0108", "no_licence_required");
+            store
+                .record_icp(
+                    &off,
+                    &vigil_store::icp::NewIcpRecord {
+                        element: "2",
+                        kind: "responsible_person",
+                        title: "Export control officer",
+                        person_name: "Claire Officer",
+                        person_role: "Head of trade compliance",
+                        date: "2026-01-15",
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+        })
+        .await;
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let from = today - time::Duration::days(30);
+    let to = today + time::Duration::days(1);
+    let path = format!("/orgs/{org}/dossier.pdf?from={from}&to={to}");
+    let (status, headers, pdf) = get_bytes(s.addr, &path, &aud_c).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(
+        headers.get("content-type").map(String::as_str),
+        Some("application/pdf")
+    );
+    assert!(
+        headers
+            .get("content-disposition")
+            .is_some_and(|d| d.contains("attachment"))
+    );
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = pdf_text(&pdf);
+    let n = s
+        .store
+        .audit_records(&org, &AuditFilter::default())
+        .unwrap()
+        .len();
+    for needle in [
+        "EXP-2026-0107".to_owned(),
+        "EXP-2026-0108".to_owned(),
+        "Regulation(EU)2021/821Art.3(1)".to_owned(),
+        "GulfSecureTradingEXP-2026-0107".to_owned(),
+        format!("Auditchainverified:{n}rows,intact"),
+        "Exportcontrolofficer".to_owned(),
+        "Nodue-diligencefileintheperiod".to_owned(),
+        "2031-12-31".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "{needle} missing from the dossier");
+    }
+
+    // The officer may too; an operator may not; another organisation gets 404.
+    let (status, _, _) = get_bytes(s.addr, &path, &off_c).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = get_bytes(s.addr, &path, &op_c).await;
+    assert_eq!(status, 403);
+    let (status, _, body) = get_bytes(s.addr, &path, &out_c).await;
+    assert_eq!(status, 404);
+    assert!(!String::from_utf8_lossy(&body).contains("EXP-2026"));
+    // A bad period: the form with the field named, 422.
+    let r = get(
+        s.addr,
+        &format!("/orgs/{org}/dossier.pdf?from=2026-12-31&to=2026-01-01"),
+        Some(&aud_c),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("id=\"to-error\""), "{}", r.body);
+}

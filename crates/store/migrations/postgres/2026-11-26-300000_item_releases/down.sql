@@ -1,0 +1,3 @@
+DROP TRIGGER IF EXISTS operations_frozen ON operations;
+DROP FUNCTION IF EXISTS operations_frozen();
+DROP TABLE IF EXISTS item_releases;

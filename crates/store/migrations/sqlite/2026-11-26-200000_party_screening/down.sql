@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS hit_clearances;
+DROP TABLE IF EXISTS party_hits;
+DROP TABLE IF EXISTS party_screenings;
