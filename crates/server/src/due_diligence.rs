@@ -210,6 +210,8 @@ struct Loaded {
     awaiting: bool,
     /// Concluded files of other operations for the same item and end user.
     related: Vec<DdFile>,
+    /// What changed since the newest file was concluded (for its re-run triggers).
+    changes: Changes,
 }
 
 fn load_all(
@@ -240,6 +242,10 @@ fn load_all(
             .collect(),
         _ => Vec::new(),
     };
+    let changes = match files.first() {
+        Some(f) => changes_since(s, scope, f, &subject)?,
+        None => Changes::default(),
+    };
     Ok(Some(Loaded {
         op,
         files,
@@ -247,6 +253,7 @@ fn load_all(
         notifications,
         awaiting,
         related,
+        changes,
     }))
 }
 
@@ -258,20 +265,54 @@ fn catalogue(state: &AppState) -> Result<&Catalogue, Response> {
     })
 }
 
-/// The days elapsed triggers of a concluded file, with the other triggers Vigil can tell.
-fn triggers_due<'c>(cat: &'c Catalogue, file: &DdFile, today: time::Date) -> Vec<&'c str> {
+/// What changed since `file` was concluded: an end user of the operation other than the file's,
+/// a release of the file's item registered after the conclusion, or the file's own answer that
+/// the destination came under new measures.
+fn changes_since(
+    s: &vigil_store::Store,
+    scope: &OrgScope,
+    file: &DdFile,
+    subject: &vigil_store::due_diligence::OperationSubject,
+) -> Result<Changes, vigil_store::StoreError> {
+    let Some(concluded_at) = file.concluded_at else {
+        return Ok(Changes::default());
+    };
+    let new_product_release = match &file.item_id {
+        Some(item) => s
+            .releases(scope, item)?
+            .iter()
+            .any(|(r, _)| r.created_at > concluded_at),
+        None => false,
+    };
+    // The file reviewed one end user: it no longer covers an operation that does not name it.
+    let new_end_user = !file.end_user_name.is_empty()
+        && !subject.end_users.iter().any(|(name, country)| {
+            name.eq_ignore_ascii_case(&file.end_user_name) && *country == file.end_user_country
+        });
+    Ok(Changes {
+        new_end_user,
+        new_product_release,
+        destination_new_measures: file
+            .answers()
+            .get("new_measures")
+            .is_some_and(|v| v == "yes"),
+    })
+}
+
+/// The re-run triggers of a concluded file that have fired.
+fn triggers_due<'c>(
+    cat: &'c Catalogue,
+    file: &DdFile,
+    changes: &Changes,
+    today: time::Date,
+) -> Vec<&'c str> {
     let Some(at) = file.concluded_at else {
         return Vec::new();
     };
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp(at.div_euclid(1_000_000)) else {
         return Vec::new();
     };
-    let answers = file.answers();
-    let changes = Changes {
-        destination_new_measures: answers.get("new_measures").is_some_and(|v| v == "yes"),
-        ..Changes::default()
-    };
-    rerun_due(cat, t.date(), today, &changes)
+    rerun_due(cat, t.date(), today, changes)
         .into_iter()
         .map(|tr| tr.id.as_str())
         .collect()
@@ -490,7 +531,7 @@ async fn dd_page_with(
         .collect();
     let due = file
         .as_ref()
-        .map(|f| triggers_due(cat, f, (state.today)()))
+        .map(|f| triggers_due(cat, f, &loaded.changes, (state.today)()))
         .unwrap_or_default();
     let triggers = cat
         .triggers

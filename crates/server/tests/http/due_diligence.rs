@@ -394,6 +394,17 @@ async fn aware_holds_the_operation_and_the_answer_binds_the_same_item_and_end_us
 async fn the_page_form_shows_errors_next_to_the_fields_and_writes_nothing() {
     let s = spawn_with_store().await;
     let t = team(&s).await;
+    // The item's record, so the file is linked to it (and to its releases).
+    let r = api(
+        s.addr,
+        "POST",
+        "/api/v1/items",
+        &t.operator,
+        r#"{"name": "VG-CROWD", "kind": "software", "description": "Facial recognition platform"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let item_id = r.json()["id"].as_str().unwrap().to_owned();
     let op = new_operation(
         &s,
         &t.operator,
@@ -474,4 +485,20 @@ async fn the_page_form_shows_errors_next_to_the_fields_and_writes_nothing() {
     // The answers are frozen: no save button, a re-run instead.
     assert!(!page.body.contains("id=\"dd-save\""));
     assert!(page.body.contains("id=\"dd-rerun-form\""));
+    // A release of the item registered after the conclusion makes the file due for a re-run.
+    let release_due = "<li class=\"warn\">A new release of the item — <strong>";
+    assert!(!page.body.contains(release_due), "no trigger fired yet");
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("/api/v1/items/{item_id}/releases"),
+        &t.operator,
+        r#"{"version_label": "2.0", "answers": {}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let page = get(s.addr, &base, Some(&t.officer_session)).await;
+    assert!(page.body.contains(release_due), "{}", page.body);
+    // The other triggers have not fired.
+    assert!(!page.body.contains("<li class=\"warn\">A new end user"));
 }
