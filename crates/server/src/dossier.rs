@@ -383,6 +383,30 @@ pub fn gather(
                 summary,
             });
         }
+        // The Art. 5(2) notifications drafted from the files, with their sending and answer.
+        for n in store.notifications_of_operation(scope, &o.id)? {
+            let status = match &n.answer {
+                Some(a) => format!("{} ({a})", n.status),
+                None => n.status.clone(),
+            };
+            let mut summary = format!("Art. 5(2) notification to {}: {}", n.authority, n.subject);
+            if let (Some(on), Some(r)) = (&n.sent_on, &n.sent_reference) {
+                summary.push_str(&format!(" — sent {on}, reference {r}"));
+            }
+            if let (Some(on), Some(r)) = (&n.answer_date, &n.answer_reference) {
+                summary.push_str(&format!(" — answered {on}, reference {r}"));
+            }
+            due_diligence.push(DueDiligenceLine {
+                subject: format!("{reference}: notification ({})", n.language),
+                status,
+                on: n
+                    .answer_date
+                    .clone()
+                    .or_else(|| n.sent_on.clone())
+                    .unwrap_or_else(|| day_of(n.created_at)),
+                summary,
+            });
+        }
         let holds = store
             .holds(scope, &o.id)?
             .into_iter()

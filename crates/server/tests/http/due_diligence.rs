@@ -367,6 +367,30 @@ async fn aware_holds_the_operation_and_the_answer_binds_the_same_item_and_end_us
     );
     assert!(other["operation"]["facts"].is_null(), "{other}");
 
+    // The letter as PDF, in French, and the dossier of the year with the notification and its
+    // answer.
+    let (status, headers, pdf) = super::icp::get_bytes(
+        s.addr,
+        &format!("/orgs/{}/operations/{id}/notification.pdf", t.org),
+        &t.officer_session,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    let letter = super::icp::pdf_text(&pdf);
+    assert!(letter.contains("Madame,Monsieur"), "{letter}");
+    assert!(letter.contains("article5,paragraphe2"), "{letter}");
+    let (status, _, pdf) = super::icp::get_bytes(
+        s.addr,
+        &format!("/orgs/{}/dossier.pdf?from=2026-01-01&to=2026-12-31", t.org),
+        &t.officer_session,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let dossier = super::icp::pdf_text(&pdf);
+    assert!(dossier.contains("Art.5(2)notificationto"), "{dossier}");
+    assert!(dossier.contains("SBDU-2026-0042"), "{dossier}");
+
     // Every step is in the audit trail.
     let (st, org) = (s.store.clone(), t.org.clone());
     let actions: Vec<String> = blocking(move || {

@@ -31,7 +31,7 @@ async fn member(s: &Server, email: &str, name: &str, org: &str, role: Role) -> (
 }
 
 /// A GET answered as bytes (the PDF): status, headers, body.
-async fn get_bytes(
+pub(super) async fn get_bytes(
     addr: SocketAddr,
     path: &str,
     session: &str,
@@ -79,7 +79,7 @@ async fn get_bytes(
 }
 
 /// The text of a PDF, whitespace removed (a reference may be broken at a hyphen).
-fn pdf_text(pdf: &[u8]) -> String {
+pub(super) fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dossier.pdf");
     std::fs::write(&path, pdf).unwrap();
