@@ -197,6 +197,7 @@ static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock:
     doc.merge(<crate::licences::LicencesApi as OpenApi>::openapi());
     doc.merge(<crate::operations_csv::OperationsCsvApi as OpenApi>::openapi());
     doc.merge(<crate::fdi::FdiApi as OpenApi>::openapi());
+    doc.merge(<crate::icp::IcpApi as OpenApi>::openapi());
     doc.merge(<crate::due_diligence::DueDiligenceApi as OpenApi>::openapi());
     doc
 });

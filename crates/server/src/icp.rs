@@ -10,6 +10,9 @@
 //!   ([`crate::dossier`] gathers, `vigil-report` renders, both on a blocking thread); 403 without
 //!   [`Action::ReadAudit`], 422 for a bad period.
 //!
+//! - `GET/POST /api/v1/icp`: the same records in the JSON API (bearer token); a bad field is a
+//!   problem naming it, with nothing written; 403 for a role that may not record.
+//!
 //! Non-members get 404 on every route (the [`Member`] extractor).
 
 use std::collections::BTreeMap;
@@ -36,6 +39,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/orgs/{org}/icp", get(icp_get).post(icp_post))
         .route("/orgs/{org}/dossier.pdf", get(dossier_pdf))
+        .route("/api/v1/icp", get(api_icp).post(api_record_icp))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
 }
 
@@ -369,3 +373,186 @@ pub async fn dossier_pdf(
     }
     res
 }
+
+// ---------------------------------------------------------------------------------------------
+// The API.
+
+/// A record of the programme, as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct IcpRecordView {
+    /// Id.
+    pub id: String,
+    /// The element of Recommendation (EU) 2019/1318 (1–7).
+    pub element: i32,
+    /// `policy`, `responsible_person`, `training`, `audit` or `other`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// The person concerned.
+    pub person_name: String,
+    /// Their role or function.
+    pub person_role: String,
+    /// Date (`YYYY-MM-DD`).
+    pub date: String,
+    /// Details.
+    pub details: String,
+    /// A document of the organisation.
+    pub attachment_id: Option<String>,
+    /// Who recorded it (user id).
+    pub recorded_by: String,
+}
+
+impl From<IcpRecord> for IcpRecordView {
+    fn from(r: IcpRecord) -> Self {
+        IcpRecordView {
+            id: r.id,
+            element: r.element,
+            kind: r.kind,
+            title: r.title,
+            person_name: r.person_name,
+            person_role: r.person_role,
+            date: r.record_date,
+            details: r.details,
+            attachment_id: r.attachment_id,
+            recorded_by: r.recorded_by,
+        }
+    }
+}
+
+/// A new record of the programme.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IcpRecordBody {
+    /// The element of Recommendation (EU) 2019/1318 (1–7).
+    pub element: i64,
+    /// `policy`, `responsible_person`, `training`, `audit` or `other`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// The person concerned (may be empty).
+    #[serde(default)]
+    pub person_name: String,
+    /// Their role or function.
+    #[serde(default)]
+    pub person_role: String,
+    /// Date (`YYYY-MM-DD`).
+    pub date: String,
+    /// Details.
+    #[serde(default)]
+    pub details: String,
+    /// A document of the organisation (its id).
+    #[serde(default)]
+    pub attachment_id: String,
+}
+
+fn icp_problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response {
+    crate::problem::Problem::new(status, slug, title, detail).into_response()
+}
+
+/// The records of the organisation's compliance programme (every member).
+#[utoipa::path(get, path = "/api/v1/icp",
+    responses((status = 200, body = [IcpRecordView]),
+        (status = 401, body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "records")]
+pub async fn api_icp(
+    State(state): State<AppState>,
+    caller: crate::accounts::ApiCaller,
+) -> Response {
+    let scope = caller.scope;
+    match run(&state, move |s| s.icp_records(&scope)).await {
+        Ok(Ok(records)) => axum::Json(
+            records
+                .into_iter()
+                .map(IcpRecordView::from)
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Ok(Err(e)) => internal(&e),
+        Err(r) => r,
+    }
+}
+
+/// Record a policy, responsible person, training or audit of the programme (officer or
+/// administrator; audited `icp.recorded`).
+#[utoipa::path(post, path = "/api/v1/icp", request_body = IcpRecordBody,
+    responses((status = 201, body = IcpRecordView),
+        (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "records")]
+pub async fn api_record_icp(
+    State(state): State<AppState>,
+    caller: crate::accounts::ApiCaller,
+    body: String,
+) -> Response {
+    if !caller.scope.role().allows(Action::Decide) {
+        return icp_problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "recording the compliance programme needs an officer or administrator",
+        );
+    }
+    let de = &mut serde_json::Deserializer::from_str(&body);
+    let b: IcpRecordBody = match serde_path_to_error::deserialize(de) {
+        Ok(b) => b,
+        Err(e) => {
+            let path = e.path().to_string();
+            let err = vigil_domain::assess::InputError {
+                errors: vec![vigil_domain::assess::FieldError {
+                    path: if path == "." { String::new() } else { path },
+                    message: e.inner().to_string(),
+                }],
+            };
+            return crate::problem::Problem::invalid_input(&err).into_response();
+        }
+    };
+    let scope = caller.scope;
+    let saved = run(&state, move |s| {
+        let element = b.element.to_string();
+        s.record_icp(
+            &scope,
+            &NewIcpRecord {
+                element: &element,
+                kind: &b.kind,
+                title: &b.title,
+                person_name: &b.person_name,
+                person_role: &b.person_role,
+                date: &b.date,
+                details: &b.details,
+                attachment_id: &b.attachment_id,
+            },
+        )
+    })
+    .await;
+    match saved {
+        Ok(Ok(r)) => (StatusCode::CREATED, axum::Json(IcpRecordView::from(r))).into_response(),
+        Ok(Err(IcpError::Invalid(errors))) => {
+            let err = vigil_domain::assess::InputError {
+                errors: errors
+                    .into_iter()
+                    .map(|f| vigil_domain::assess::FieldError {
+                        path: f.field.to_owned(),
+                        message: f.reason,
+                    })
+                    .collect(),
+            };
+            crate::problem::Problem::invalid_input(&err).into_response()
+        }
+        Ok(Err(IcpError::Forbidden)) => icp_problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "recording the compliance programme needs an officer or administrator",
+        ),
+        Ok(Err(e)) => internal(&e),
+        Err(r) => r,
+    }
+}
+
+/// The OpenAPI paths of this module (merged into the document by `crate::api`).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_icp, api_record_icp),
+    components(schemas(IcpRecordView, IcpRecordBody))
+)]
+pub struct IcpApi;

@@ -336,3 +336,68 @@ async fn auditors_download_the_dossier_naming_operations_and_the_chain() {
     assert_eq!(r.status, 422);
     assert!(r.body.contains("id=\"to-error\""), "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_icp_api_records_and_lists_and_names_bad_fields() {
+    let s = spawn_with_store().await;
+    let (officer, _) = member(
+        &s,
+        "off@icp-api.example",
+        "Olive",
+        "ICP API Org",
+        Role::Officer,
+    )
+    .await;
+    let (operator, _) = member(
+        &s,
+        "op@icp-api.example",
+        "Otto",
+        "ICP API Org",
+        Role::Operator,
+    )
+    .await;
+    let (stranger, _) = member(&s, "x@other.example", "Xena", "Other Org", Role::Admin).await;
+    let org = officer.org_id().to_owned();
+    let st = s.store.clone();
+    let (off_t, op_t, x_t) = blocking(move || {
+        let tok = |scope: &OrgScope| st.create_token(scope, "icp").unwrap().1;
+        (tok(&officer), tok(&operator), tok(&stranger))
+    })
+    .await;
+    let good = r#"{"element": 3, "kind": "training", "title": "Export-control training 2026",
+        "person_name": "Olive", "person_role": "Export control officer", "date": "2026-10-14"}"#;
+    let r = api(s.addr, "POST", "/api/v1/icp", &off_t, good).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["element"], 3);
+    // An operator may not record; a bad element and date are named; nothing is written.
+    let r = api(s.addr, "POST", "/api/v1/icp", &op_t, good).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let bad = r#"{"element": 9, "kind": "training", "title": "T", "date": "14/10/2026"}"#;
+    let r = api(s.addr, "POST", "/api/v1/icp", &off_t, bad).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("element") && r.body.contains("date"),
+        "{}",
+        r.body
+    );
+    let r = api(
+        s.addr,
+        "POST",
+        "/api/v1/icp",
+        &off_t,
+        r#"{"element": 3, "colour": 1}"#,
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    let (st, o) = (s.store.clone(), org.clone());
+    assert_eq!(
+        blocking(move || icp_rows(&st, &o)).await,
+        1,
+        "only the good record"
+    );
+    // Every member lists the organisation's records; another organisation sees none of them.
+    let list = api(s.addr, "GET", "/api/v1/icp", &op_t, "").await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let list = api(s.addr, "GET", "/api/v1/icp", &x_t, "").await.json();
+    assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+}

@@ -74,6 +74,7 @@ enum Body {
     UgeaForm,
     HitDecisionForm,
     ClearanceJson,
+    IcpJson,
 }
 
 struct Route {
@@ -657,6 +658,15 @@ const ROUTES: &[Route] = &[
         Body::ClearanceJson,
         404,
     ),
+    // The compliance programme's records in the API (icp.rs).
+    api("GET", "/api/v1/icp", Member(Action::Read), Body::None, 200),
+    api(
+        "POST",
+        "/api/v1/icp",
+        Member(Action::Decide),
+        Body::IcpJson,
+        201,
+    ),
     // Screening against the served lists (shared by every organisation): any signed-in caller.
     api("POST", "/api/v1/screen", SignedIn, Body::ScreenJson, 200),
     api("POST", "/match/{dataset}", SignedIn, Body::MatchJson, 200),
@@ -1162,6 +1172,12 @@ fn body(b: Body, n: usize) -> (&'static str, String) {
         Body::ClearanceJson => (
             JSON,
             r#"{"decision": "false_match", "reason": "matrix"}"#.to_owned(),
+        ),
+        Body::IcpJson => (
+            JSON,
+            format!(
+                r#"{{"element": 1, "kind": "policy", "title": "Policy {n}", "date": "2026-01-05"}}"#
+            ),
         ),
     }
 }
