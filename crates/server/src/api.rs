@@ -198,6 +198,7 @@ static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock:
     doc.merge(<crate::operations_csv::OperationsCsvApi as OpenApi>::openapi());
     doc.merge(<crate::fdi::FdiApi as OpenApi>::openapi());
     doc.merge(<crate::due_diligence::DueDiligenceApi as OpenApi>::openapi());
+    doc.merge(<crate::transmissions::TransmissionsApi as OpenApi>::openapi());
     doc
 });
 
