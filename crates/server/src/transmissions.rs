@@ -3,7 +3,7 @@
 //! **`POST /api/v1/transmissions`** (the organisation's API token) before it serves controlled
 //! software or technology, and gets **allow**, **deny** or **hold** with the reasons and the
 //! covering authorisation. Each call is recorded as an export event (`vigil_store::transmissions`):
-//! an operation of type `electronic_transmission` (Art. 2(2)(iv) of Regulation (EU) 2021/821), or
+//! an operation of type `electronic_transmission` (Art. 2(2)(d) of Regulation (EU) 2021/821), or
 //! `technical_assistance` for remote support (Art. 8), drawing one unit on a licence when a
 //! licence covers it. `GET /api/v1/transmissions` and the page `/orgs/{org}/transmissions` list
 //! them.

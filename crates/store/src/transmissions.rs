@@ -1,5 +1,5 @@
 //! Intangible exports: software and technology transmitted by download, update, SaaS access, or
-//! made available by remote support (Art. 2(2)(iv) and Art. 8 of Regulation (EU) 2021/821), as a
+//! made available by remote support (Art. 2(2)(d) and Art. 8 of Regulation (EU) 2021/821), as a
 //! download portal, update server or SaaS login reports them before serving the item.
 //!
 //! Rules:
@@ -152,7 +152,7 @@ impl Purpose {
     }
 
     /// The operation type it is recorded as: remote support is technical assistance (Art. 8),
-    /// the rest an export by electronic transmission (Art. 2(2)(iv)).
+    /// the rest an export by electronic transmission (Art. 2(2)(d)).
     #[must_use]
     pub fn operation_type(self) -> &'static str {
         match self {

@@ -228,6 +228,26 @@ async fn transmissions_are_decided_recorded_and_listed() {
     assert!(j["reasons"].to_string().contains("Screening"), "{j}");
     assert!(!j["screening"].as_array().unwrap().is_empty());
 
+    // Hold: a new release whose answers changed awaits re-classification.
+    let (st, sc) = (w.s.store.clone(), w.officer.clone());
+    blocking(move || {
+        let item = st.find_item(&sc, "SDK").unwrap().unwrap();
+        let rel = st
+            .register_release(&sc, &item.id, "v2", r#"{"crypto.symmetric_key_bits": 512}"#)
+            .unwrap();
+        assert!(rel.flagged());
+    })
+    .await;
+    let mut b = body("SDK", "US", "US", "Northwind Inc", "download");
+    b["version"] = serde_json::json!("v2");
+    let r = transmit(&w, &w.token, &b).await;
+    let j = r.json();
+    assert_eq!(j["decision"], "hold", "{j}");
+    assert!(
+        j["reasons"].to_string().contains("re-classification"),
+        "{j}"
+    );
+
     // Remote support is technical assistance (Art. 8).
     let r = transmit(
         &w,
@@ -242,7 +262,7 @@ async fn transmissions_are_decided_recorded_and_listed() {
     let r = api(w.s.addr, "GET", "/api/v1/transmissions", &w.token, "").await;
     assert_eq!(r.status, 200);
     let list = r.json();
-    assert_eq!(list.as_array().map(Vec::len), Some(6), "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(7), "{list}");
     let r = api(
         w.s.addr,
         "GET",

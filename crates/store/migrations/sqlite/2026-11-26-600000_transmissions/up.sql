@@ -5,7 +5,7 @@
 -- update, SaaS access — or remote support (technical assistance, Art. 8 of Regulation (EU)
 -- 2021/821), asked for by the organisation's download portal, update server or SaaS login before
 -- it serves the item. Each one is recorded as an export event: an operation (`operation_id`, type
--- `electronic_transmission`, Art. 2(2)(iv); or `technical_assistance` for remote support) with
+-- `electronic_transmission`, Art. 2(2)(d); or `technical_assistance` for remote support) with
 -- its assessment, and this row with who received what, where, the decision given to the caller
 -- (`allow`, `deny`, `hold`) and the authorisation that covered it. `destination` is the country
 -- the decision rests on: the country seen (e.g. from IP geolocation) when it differs from the
