@@ -5,7 +5,9 @@
 //! server on a free port of 127.0.0.1 (its own runtime, one worker per core), and drives N
 //! concurrent clients, each on its own keep-alive connection, for a fixed time against:
 //! a public page (`/law/5A001.j`), a signed-in page (the screening page with the list status) and
-//! `POST /api/v1/screen` with a bearer token. It reports requests/s and p50/p99 latency.
+//! `POST /api/v1/screen` with a bearer token. It reports requests/s and p50/p99 latency. Then
+//! `POST /api/v1/transmissions` runs open loop: 200 requests/s sent on schedule, each latency
+//! measured from the time the request was due (so a slow answer cannot hide the ones it delays).
 //!
 //! The client is a minimal HTTP/1.1 client over a tokio `TcpStream` (no new dependency, nothing
 //! installed): it measures from the first byte written to the last byte of the body read. It runs
@@ -165,6 +167,31 @@ fn bench_db(
     let (_, token) = store
         .create_token(&scope, "bench")
         .map_err(|e| other(error_chain(&e)))?;
+    // An item version the transmissions scenario names: encryption software (5D002.c.1).
+    let item = store
+        .create_item(
+            &scope,
+            &vigil_store::records::NewItem {
+                name: "BENCH-SDK",
+                kind: "software",
+                description: "Encryption library delivered by download",
+            },
+        )
+        .map_err(|e| other(error_chain(&e)))?;
+    store
+        .classify_item(
+            &scope,
+            &item.id,
+            &vigil_store::records::NewClassification {
+                version_label: "v1",
+                sheet_json: "{}",
+                result_json: "{}",
+                entries: &["5D002.c.1".to_owned()],
+                cyber_surveillance: false,
+                law_version: "bench",
+            },
+        )
+        .map_err(|e| other(error_chain(&e)))?;
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
@@ -194,6 +221,23 @@ fn bench_db(
             let body = serde_json::json!({"name": n, "limit": 10}).to_string();
             format!(
                 "POST /api/v1/screen HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        })
+        .collect();
+    let transmit: Vec<Vec<u8>> = TRANSMISSIONS
+        .iter()
+        .map(|(org, declared, seen, purpose)| {
+            let body = serde_json::json!({
+                "item": "BENCH-SDK", "version": "v1",
+                "recipient": {"name": "Bench Recipient", "organisation": org},
+                "country_declared": declared, "country_seen": seen,
+                "purpose": purpose, "exporter_country": "FR",
+            })
+            .to_string();
+            format!(
+                "POST /api/v1/transmissions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             )
             .into_bytes()
@@ -257,8 +301,127 @@ fn bench_db(
             s.target
         );
     }
+    // Open loop: 200 requests/s on schedule, whatever the answers' pace; latency is measured
+    // from the time each request was due, so a stall shows in every request it delays.
+    client_rt.block_on(open_loop(
+        addr,
+        &transmit,
+        TRANSMIT_RATE,
+        Duration::from_secs(1),
+    ));
+    let o = client_rt.block_on(open_loop(
+        addr,
+        &transmit,
+        TRANSMIT_RATE,
+        Duration::from_secs(args.seconds),
+    ));
+    let mut lat = o.latencies;
+    lat.sort_unstable();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    println!(
+        "{:<44} {:>9} {:>7} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>8}  p99 ≤ 5 ms at 200 req/s",
+        "POST /api/v1/transmissions (open loop, 200/s)",
+        o.ok,
+        o.errors,
+        o.ok as f64 / o.elapsed.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        pct(1.0),
+        o.bytes / (o.ok + o.errors).max(1),
+    );
     server_rt.shutdown_timeout(Duration::from_secs(2));
     Ok(())
+}
+
+/// The transmissions sent in turn: (recipient organisation, declared, seen, purpose) — allowed
+/// under EU001, held on a declared ≠ seen country, licence required (held: no licence).
+const TRANSMISSIONS: [(&str, &str, &str, &str); 8] = [
+    ("Northwind Networks Inc.", "US", "US", "download"),
+    ("Maple Systems Ltd", "CA", "CA", "update"),
+    ("Tokyo Cyber Range KK", "JP", "JP", "saas_access"),
+    ("Acme Trading GmbH", "US", "CA", "download"),
+    ("Fjord Data AS", "NO", "NO", "download"),
+    ("Southern Cross Pty", "AU", "AU", "remote_support"),
+    ("Rede Segura Ltda", "BR", "BR", "download"),
+    ("Kiwi Soft Ltd", "NZ", "NZ", "update"),
+];
+
+/// The fixed rate of the transmissions scenario, requests per second.
+const TRANSMIT_RATE: u32 = 200;
+
+/// Sends `requests` in turn at `rate` per second for `duration`, on schedule (open loop): each
+/// request is sent when due on an idle keep-alive connection (a new one when none is idle), and
+/// its latency is measured from the time it was due to the last byte of its answer.
+async fn open_loop(
+    addr: SocketAddr,
+    requests: &[Vec<u8>],
+    rate: u32,
+    duration: Duration,
+) -> Outcome {
+    let idle: std::sync::Arc<std::sync::Mutex<Vec<BufReader<TcpStream>>>> =
+        std::sync::Arc::default();
+    let started = tokio::time::Instant::now();
+    let interval = Duration::from_secs(1) / rate.max(1);
+    let n = (duration.as_secs_f64() * f64::from(rate)) as usize;
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        let due = started + interval * u32::try_from(i).unwrap_or(u32::MAX);
+        tokio::time::sleep_until(due).await;
+        let req = requests[i % requests.len()].clone();
+        let idle = idle.clone();
+        tasks.push(tokio::spawn(async move {
+            let conn = idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
+            let c = match conn {
+                Some(c) => c,
+                None => match TcpStream::connect(addr).await {
+                    Ok(s) => {
+                        let _ = s.set_nodelay(true);
+                        BufReader::new(s)
+                    }
+                    Err(_) => return None,
+                },
+            };
+            match exchange(c, &req).await {
+                Ok((c, status, bytes)) => {
+                    let latency = due.elapsed();
+                    idle.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(c);
+                    Some((status, bytes, latency))
+                }
+                Err(_) => None,
+            }
+        }));
+    }
+    let mut total = Outcome {
+        ok: 0,
+        errors: 0,
+        latencies: Vec::with_capacity(n),
+        elapsed: Duration::ZERO,
+        bytes: 0,
+    };
+    for t in tasks {
+        match t.await {
+            Ok(Some((status, bytes, latency))) => {
+                total.latencies.push(latency);
+                total.bytes += bytes;
+                if (200..300).contains(&status) {
+                    total.ok += 1;
+                } else {
+                    total.errors += 1;
+                }
+            }
+            _ => total.errors += 1,
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
 }
 
 /// `users` clients, each on one keep-alive connection, sending `requests` in turn until

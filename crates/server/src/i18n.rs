@@ -98,7 +98,7 @@ pub struct CatalogError {
 
 /// The catalogue files, one pair per area of the application: (area, English, French). Each
 /// area keeps its keys in its own pair of files (`locales/en.ftl` holds the core).
-const CATALOGUES: [(&str, &str, &str); 8] = [
+const CATALOGUES: [(&str, &str, &str); 9] = [
     (
         "core",
         include_str!("../locales/en.ftl"),
@@ -138,6 +138,11 @@ const CATALOGUES: [(&str, &str, &str); 8] = [
         "operations-csv",
         include_str!("../locales/operations-csv.en.ftl"),
         include_str!("../locales/operations-csv.fr.ftl"),
+    ),
+    (
+        "transmissions",
+        include_str!("../locales/transmissions.en.ftl"),
+        include_str!("../locales/transmissions.fr.ftl"),
     ),
 ];
 

@@ -27,6 +27,7 @@ pub mod ratelimit;
 pub mod records;
 pub mod review;
 pub mod screening;
+pub mod transmissions;
 pub mod ui;
 pub mod web;
 
@@ -226,7 +227,8 @@ pub fn router(state: AppState) -> Router {
         .merge(review::routes())
         .merge(operations_csv::routes())
         .merge(due_diligence::routes())
-        .merge(icp::routes());
+        .merge(icp::routes())
+        .merge(transmissions::routes());
     Router::new()
         .merge(api)
         .merge(pages)

@@ -40,6 +40,7 @@ pub mod releases;
 pub mod retention;
 pub mod review;
 pub mod schema;
+pub mod transmissions;
 
 use std::path::PathBuf;
 use std::time::Duration;

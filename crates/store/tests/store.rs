@@ -446,3 +446,6 @@ mod icp;
 
 #[path = "store/due_diligence.rs"]
 mod due_diligence;
+
+#[path = "store/transmissions.rs"]
+mod transmissions;

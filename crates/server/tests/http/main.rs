@@ -24,6 +24,7 @@ mod records;
 mod review;
 mod screening;
 mod support;
+mod transmissions;
 
 use support::*;
 

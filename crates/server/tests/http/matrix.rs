@@ -75,6 +75,7 @@ enum Body {
     HitDecisionForm,
     ClearanceJson,
     IcpJson,
+    TransmissionJson,
 }
 
 struct Route {
@@ -437,6 +438,29 @@ const ROUTES: &[Route] = &[
         Body::None,
         200,
     ),
+    // Intangible exports (transmissions.rs): every member reads; recording a transmission is
+    // entering an operation.
+    page(
+        "GET",
+        "/orgs/{org}/transmissions",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "GET",
+        "/api/v1/transmissions",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/transmissions",
+        Member(Action::Enter),
+        Body::TransmissionJson,
+        201,
+    ),
     api(
         "GET",
         "/api/v1/calendar.ics",
@@ -722,6 +746,7 @@ fn router_routes() -> Vec<(String, String)> {
         include_str!("../../src/review.rs"),
         include_str!("../../src/icp.rs"),
         include_str!("../../src/party_screening.rs"),
+        include_str!("../../src/transmissions.rs"),
     ]
     .concat();
     let src = src.as_str();
@@ -1177,6 +1202,12 @@ fn body(b: Body, n: usize) -> (&'static str, String) {
             JSON,
             format!(
                 r#"{{"element": 1, "kind": "policy", "title": "Policy {n}", "date": "2026-01-05"}}"#
+            ),
+        ),
+        Body::TransmissionJson => (
+            JSON,
+            format!(
+                r#"{{"item":"ZULU-ITEM-A","version":"ZULU-CLASS-A","recipient":{{"name":"Matrix {n}","organisation":"Matrix Corp"}},"country_declared":"US","country_seen":"US","purpose":"download","exporter_country":"FR"}}"#
             ),
         ),
     }

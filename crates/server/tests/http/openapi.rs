@@ -64,6 +64,8 @@ async fn every_api_route_of_the_router_is_in_the_openapi_document() {
         ("POST", "/api/v1/assess"),
         ("POST", "/api/v1/operations"),
         ("POST", "/api/v1/operations/batch"),
+        ("POST", "/api/v1/transmissions"),
+        ("GET", "/api/v1/transmissions"),
     ] {
         assert!(
             routes.contains(&(known.0.to_owned(), known.1.to_owned())),
@@ -100,7 +102,7 @@ async fn every_api_route_of_the_router_is_in_the_openapi_document() {
         "operations in /api/openapi.json that the router does not serve: {stale:?}"
     );
     // The account routes carry their response schemas.
-    for schema in ["Me", "ApiMember", "BatchCreated"] {
+    for schema in ["Me", "ApiMember", "BatchCreated", "TransmissionView"] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
             "{schema} missing"

@@ -1,0 +1,19 @@
+# Intangible exports: transmissions (en).
+tx-title = Transmissions
+tx-intro = Software and technology served by download, update, SaaS access or remote support: each request of the organisation's portal (POST /api/v1/transmissions) is decided and recorded as an export event.
+tx-none = No transmission recorded yet.
+tx-col-when = When
+tx-col-recipient = Recipient
+tx-col-item = Item and version
+tx-col-purpose = Purpose
+tx-col-where = Country (declared / seen)
+tx-col-decision = Decision
+tx-col-authorisation = Authorisation
+tx-col-operation = Operation
+tx-decision-allow = allow
+tx-decision-deny = deny
+tx-decision-hold = hold
+tx-purpose-download = download
+tx-purpose-update = update
+tx-purpose-saas_access = SaaS access
+tx-purpose-remote_support = remote support (technical assistance)

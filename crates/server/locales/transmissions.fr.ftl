@@ -1,0 +1,19 @@
+# Exportations immatérielles : transmissions (fr).
+tx-title = Transmissions
+tx-intro = Logiciels et technologies servis par téléchargement, mise à jour, accès SaaS ou assistance à distance : chaque demande du portail de l'organisation (POST /api/v1/transmissions) est décidée et enregistrée comme une exportation.
+tx-none = Aucune transmission enregistrée.
+tx-col-when = Date
+tx-col-recipient = Destinataire
+tx-col-item = Article et version
+tx-col-purpose = Objet
+tx-col-where = Pays (déclaré / constaté)
+tx-col-decision = Décision
+tx-col-authorisation = Autorisation
+tx-col-operation = Opération
+tx-decision-allow = autoriser
+tx-decision-deny = refuser
+tx-decision-hold = retenir
+tx-purpose-download = téléchargement
+tx-purpose-update = mise à jour
+tx-purpose-saas_access = accès SaaS
+tx-purpose-remote_support = assistance à distance (assistance technique)
