@@ -53,6 +53,7 @@ use vigil_store::records::{OperationRecord, RecordError};
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, message};
 use crate::problem::Problem;
 use crate::ui::Chrome;
+use crate::web::rfc3339;
 use crate::web::{Member, internal, org_chrome, page, require, run, see_other};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -190,16 +191,6 @@ pub(crate) async fn bind_authority_answers(
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
-
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
 
 /// Everything a file's page or view needs, loaded in one go.
 struct Loaded {

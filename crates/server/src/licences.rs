@@ -49,6 +49,7 @@ use vigil_store::licences::{
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, message};
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
+use crate::web::rfc3339;
 use crate::web::{Member, internal, load, org_chrome, page, require, run, see_other, status_of};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -858,16 +859,6 @@ fn csv_field(s: &str) -> String {
     } else {
         s
     }
-}
-
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// A stored amount as a plain number for reports and the API (EUR: euros with 2 decimals).

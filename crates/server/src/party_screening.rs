@@ -47,9 +47,11 @@ use vigil_store::party_screening::{
 use vigil_store::records::{NewParty, PARTY_ROLES, Party, RecordError};
 
 use crate::accounts::{ApiCaller, PageQuery, chrome, message};
-use crate::problem::{FieldProblem, Problem};
+use crate::problem::Problem;
+use crate::problem::field_problem;
 use crate::screening::Lists;
 use crate::ui::Chrome;
+use crate::web::rfc3339;
 use crate::web::{Member, internal, page, require, run, see_other};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -903,16 +905,6 @@ pub async fn decide_hit(
 // ---------------------------------------------------------------------------------------------
 // The API.
 
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 fn problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Response {
     Problem::new(status, slug, title, detail).into_response()
 }
@@ -924,20 +916,6 @@ fn not_found_problem() -> Response {
         "Not found",
         "no such party or hit in your organisation",
     )
-}
-
-fn field_problem(field: &str, detail: &str) -> Response {
-    let mut p = Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-input",
-        "Invalid input",
-        "The request body does not satisfy the contract; see `errors`.",
-    );
-    p.errors.push(FieldProblem {
-        path: field.to_owned(),
-        detail: detail.to_owned(),
-    });
-    p.into_response()
 }
 
 /// A list screened against.

@@ -85,3 +85,19 @@ impl Problem {
         self.into_response()
     }
 }
+
+/// A 422 problem naming one bad field (`field`: its JSON path or form name), for the handlers
+/// that check a body field by field.
+pub(crate) fn field_problem(field: &str, detail: &str) -> axum::response::Response {
+    let mut p = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-input",
+        "Invalid input",
+        "The request body does not satisfy the contract; see `errors`. Nothing was recorded.",
+    );
+    p.errors.push(FieldProblem {
+        path: field.to_owned(),
+        detail: detail.to_owned(),
+    });
+    axum::response::IntoResponse::into_response(p)
+}

@@ -35,8 +35,10 @@ use vigil_store::records::{
 
 use crate::AppState;
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message};
-use crate::problem::{FieldProblem, Problem};
+use crate::problem::Problem;
+use crate::problem::field_problem;
 use crate::ui::{Chrome, Link, citation_links, parse_facts};
+use crate::web::rfc3339;
 use crate::web::{
     Member, internal, load, org_chrome, org_page, page, require, run, see_other, status_of,
 };
@@ -1205,16 +1207,6 @@ pub fn blocked_operations(
 // ---------------------------------------------------------------------------------------------
 // The API.
 
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 fn forbidden_problem() -> Response {
     Problem::new(
         StatusCode::FORBIDDEN,
@@ -1233,20 +1225,6 @@ fn not_found_problem(what: &str) -> Response {
         format!("no {what} with this id in your organisation"),
     )
     .into_response()
-}
-
-fn field_problem(field: &str, detail: &str) -> Response {
-    let mut p = Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-input",
-        "Invalid input",
-        "The request body does not satisfy the contract; see `errors`.",
-    );
-    p.errors.push(FieldProblem {
-        path: field.to_owned(),
-        detail: detail.to_owned(),
-    });
-    p.into_response()
 }
 
 fn record_problem(e: &RecordError) -> Response {

@@ -51,6 +51,7 @@ use vigil_store::review::{
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message};
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
+use crate::web::rfc3339;
 use crate::web::{Member, internal, page, run, see_other};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -981,16 +982,6 @@ pub struct HoldView {
     /// What the release rests on (licence and draw-down, the authority's answer, documents).
     #[schema(value_type = Option<Object>)]
     pub release_detail: Option<serde_json::Value>,
-}
-
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 fn json_of(s: &str) -> serde_json::Value {

@@ -61,8 +61,10 @@ use vigil_store::transmissions::{
 };
 
 use crate::accounts::{ApiCaller, PageQuery};
+use crate::problem::field_problem;
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
+use crate::web::rfc3339;
 use crate::web::{Member, internal, org_page, run};
 use crate::{AppState, MAX_BODY_BYTES};
 
@@ -249,32 +251,8 @@ impl From<&Transmission> for TransmissionSummary {
     }
 }
 
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 // ---------------------------------------------------------------------------------------------
 // Problems.
-
-fn field_problem(field: &str, detail: &str) -> Response {
-    let mut p = Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-input",
-        "Invalid input",
-        "The request body does not satisfy the contract; see `errors`. Nothing was recorded.",
-    );
-    p.errors.push(FieldProblem {
-        path: field.to_owned(),
-        detail: detail.to_owned(),
-    });
-    p.into_response()
-}
 
 fn fields_problem(errors: Vec<FieldProblem>) -> Response {
     let mut p = Problem::new(

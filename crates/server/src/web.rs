@@ -22,6 +22,17 @@ use crate::AppState;
 use crate::accounts::{CurrentUser, PageQuery, blocking, chrome, message};
 use crate::ui::Chrome;
 
+/// A microsecond timestamp (UTC) as RFC 3339, for the JSON API; empty when out of range.
+pub(crate) fn rfc3339(micros: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// Runs blocking store work off the async threads.
 pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
