@@ -98,7 +98,7 @@ pub struct CatalogError {
 
 /// The catalogue files, one pair per area of the application: (area, English, French). Each
 /// area keeps its keys in its own pair of files (`locales/en.ftl` holds the core).
-const CATALOGUES: [(&str, &str, &str); 9] = [
+const CATALOGUES: [(&str, &str, &str); 10] = [
     (
         "core",
         include_str!("../locales/en.ftl"),
@@ -143,6 +143,11 @@ const CATALOGUES: [(&str, &str, &str); 9] = [
         "transmissions",
         include_str!("../locales/transmissions.en.ftl"),
         include_str!("../locales/transmissions.fr.ftl"),
+    ),
+    (
+        "spdx",
+        include_str!("../locales/spdx.en.ftl"),
+        include_str!("../locales/spdx.fr.ftl"),
     ),
 ];
 

@@ -27,6 +27,7 @@ pub mod ratelimit;
 pub mod records;
 pub mod review;
 pub mod screening;
+pub mod spdx;
 pub mod transmissions;
 pub mod ui;
 pub mod web;
@@ -228,7 +229,8 @@ pub fn router(state: AppState) -> Router {
         .merge(operations_csv::routes())
         .merge(due_diligence::routes())
         .merge(icp::routes())
-        .merge(transmissions::routes());
+        .merge(transmissions::routes())
+        .merge(spdx::routes());
     Router::new()
         .merge(api)
         .merge(pages)

@@ -23,6 +23,7 @@ mod ratelimit;
 mod records;
 mod review;
 mod screening;
+mod spdx;
 mod support;
 mod transmissions;
 

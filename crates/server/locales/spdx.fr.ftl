@@ -1,0 +1,1 @@
+# Export et import SPDX 3 (zone : spdx)

@@ -1,0 +1,1 @@
+//! SPDX 3 export and import, through the real server.
