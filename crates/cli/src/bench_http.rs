@@ -6,8 +6,9 @@
 //! concurrent clients, each on its own keep-alive connection, for a fixed time against:
 //! a public page (`/law/5A001.j`), a signed-in page (the screening page with the list status) and
 //! `POST /api/v1/screen` with a bearer token. It reports requests/s and p50/p99 latency. Then
-//! `POST /api/v1/transmissions` runs open loop: 200 requests/s sent on schedule, each latency
-//! measured from the time the request was due (so a slow answer cannot hide the ones it delays).
+//! `POST /api/v1/transmissions` runs open loop: 200 requests/s sent on schedule by a pacing thread
+//! to eight blocking client threads, each latency measured from the time the request was due (so
+//! a slow answer cannot hide the ones it delays).
 //!
 //! The client is a minimal HTTP/1.1 client over a tokio `TcpStream` (no new dependency, nothing
 //! installed): it measures from the first byte written to the last byte of the body read. It runs
@@ -42,6 +43,9 @@ pub struct HttpBenchArgs {
     /// Also run on this PostgreSQL database (its lists, a new user and organisation are added).
     #[arg(long, value_name = "URL", env = "VIGIL_TEST_PG_URL")]
     pg: Option<String>,
+    /// Run only the transmissions scenario (open loop, 200 requests/s).
+    #[arg(long)]
+    transmissions_only: bool,
 }
 
 /// Names screened in turn: listed people and entities, and innocents.
@@ -273,7 +277,12 @@ fn bench_db(
         "{:<44} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8}  target",
         "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "bytes"
     );
-    for s in &scenarios {
+    let closed_loop: &[Scenario] = if args.transmissions_only {
+        &[]
+    } else {
+        &scenarios
+    };
+    for s in closed_loop {
         // A short warm-up (connections, caches), not counted.
         client_rt.block_on(drive(addr, &s.requests, args.users, Duration::from_secs(1)));
         let o = client_rt.block_on(drive(
@@ -303,18 +312,13 @@ fn bench_db(
     }
     // Open loop: 200 requests/s on schedule, whatever the answers' pace; latency is measured
     // from the time each request was due, so a stall shows in every request it delays.
-    client_rt.block_on(open_loop(
-        addr,
-        &transmit,
-        TRANSMIT_RATE,
-        Duration::from_secs(1),
-    ));
-    let o = client_rt.block_on(open_loop(
+    open_loop(addr, &transmit, TRANSMIT_RATE, Duration::from_secs(1));
+    let o = open_loop(
         addr,
         &transmit,
         TRANSMIT_RATE,
         Duration::from_secs(args.seconds),
-    ));
+    );
     let mut lat = o.latencies;
     lat.sort_unstable();
     let pct = |p: f64| {
@@ -352,53 +356,81 @@ const TRANSMISSIONS: [(&str, &str, &str, &str); 8] = [
 /// The fixed rate of the transmissions scenario, requests per second.
 const TRANSMIT_RATE: u32 = 200;
 
-/// Sends `requests` in turn at `rate` per second for `duration`, on schedule (open loop): each
-/// request is sent when due on an idle keep-alive connection (a new one when none is idle), and
-/// its latency is measured from the time it was due to the last byte of its answer.
-async fn open_loop(
-    addr: SocketAddr,
-    requests: &[Vec<u8>],
-    rate: u32,
-    duration: Duration,
-) -> Outcome {
-    let idle: std::sync::Arc<std::sync::Mutex<Vec<BufReader<TcpStream>>>> =
-        std::sync::Arc::default();
-    let started = tokio::time::Instant::now();
-    let interval = Duration::from_secs(1) / rate.max(1);
+/// How many client threads the open loop has: requests due while all are busy wait for one, and
+/// that wait counts in their latency.
+const OPEN_LOOP_THREADS: usize = 8;
+
+/// Sends `requests` in turn at `rate` per second for `duration`, on schedule (open loop). A
+/// pacing thread sleeps until each request is due (`std::thread::sleep`: tens of microseconds of
+/// slack on Linux, where a tokio timer has a 1 ms tick) and hands it to one of
+/// [`OPEN_LOOP_THREADS`] client threads, each with its own keep-alive connection and blocking
+/// I/O. Each latency is measured from the time the request was due to the last byte of its
+/// answer, so a slow answer cannot hide the requests it delays.
+fn open_loop(addr: SocketAddr, requests: &[Vec<u8>], rate: u32, duration: Duration) -> Outcome {
+    use std::sync::{Arc, Mutex, PoisonError, mpsc};
     let n = (duration.as_secs_f64() * f64::from(rate)) as usize;
-    let mut tasks = Vec::with_capacity(n);
+    let interval = Duration::from_secs(1) / rate.max(1);
+    let (tx, rx) = mpsc::channel::<(usize, Instant)>();
+    let rx = Arc::new(Mutex::new(rx));
+    let requests: Arc<Vec<Vec<u8>>> = Arc::new(requests.to_vec());
+    let started = Instant::now();
+    let workers: Vec<_> = (0..OPEN_LOOP_THREADS)
+        .map(|_| {
+            let (rx, requests) = (rx.clone(), requests.clone());
+            std::thread::spawn(move || {
+                let mut out = Outcome {
+                    ok: 0,
+                    errors: 0,
+                    latencies: Vec::new(),
+                    elapsed: Duration::ZERO,
+                    bytes: 0,
+                };
+                let mut conn: Option<std::io::BufReader<std::net::TcpStream>> = None;
+                loop {
+                    let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok((i, due)) = next else {
+                        return out;
+                    };
+                    let c = match conn.take() {
+                        Some(c) => c,
+                        None => match std::net::TcpStream::connect(addr) {
+                            Ok(s) => {
+                                let _ = s.set_nodelay(true);
+                                std::io::BufReader::new(s)
+                            }
+                            Err(_) => {
+                                out.errors += 1;
+                                continue;
+                            }
+                        },
+                    };
+                    match exchange_blocking(c, &requests[i % requests.len()]) {
+                        Ok((c, status, bytes)) => {
+                            out.latencies.push(due.elapsed());
+                            out.bytes += bytes;
+                            if (200..300).contains(&status) {
+                                out.ok += 1;
+                            } else {
+                                out.errors += 1;
+                            }
+                            conn = Some(c);
+                        }
+                        Err(_) => out.errors += 1,
+                    }
+                }
+            })
+        })
+        .collect();
     for i in 0..n {
         let due = started + interval * u32::try_from(i).unwrap_or(u32::MAX);
-        tokio::time::sleep_until(due).await;
-        let req = requests[i % requests.len()].clone();
-        let idle = idle.clone();
-        tasks.push(tokio::spawn(async move {
-            let conn = idle
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .pop();
-            let c = match conn {
-                Some(c) => c,
-                None => match TcpStream::connect(addr).await {
-                    Ok(s) => {
-                        let _ = s.set_nodelay(true);
-                        BufReader::new(s)
-                    }
-                    Err(_) => return None,
-                },
-            };
-            match exchange(c, &req).await {
-                Ok((c, status, bytes)) => {
-                    let latency = due.elapsed();
-                    idle.lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(c);
-                    Some((status, bytes, latency))
-                }
-                Err(_) => None,
-            }
-        }));
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        if tx.send((i, due)).is_err() {
+            break;
+        }
     }
+    drop(tx);
     let mut total = Outcome {
         ok: 0,
         errors: 0,
@@ -406,22 +438,59 @@ async fn open_loop(
         elapsed: Duration::ZERO,
         bytes: 0,
     };
-    for t in tasks {
-        match t.await {
-            Ok(Some((status, bytes, latency))) => {
-                total.latencies.push(latency);
-                total.bytes += bytes;
-                if (200..300).contains(&status) {
-                    total.ok += 1;
-                } else {
-                    total.errors += 1;
-                }
+    for w in workers {
+        match w.join() {
+            Ok(o) => {
+                total.ok += o.ok;
+                total.errors += o.errors;
+                total.bytes += o.bytes;
+                total.latencies.extend(o.latencies);
             }
-            _ => total.errors += 1,
+            Err(_) => total.errors += 1,
         }
     }
     total.elapsed = started.elapsed();
     total
+}
+
+/// [`exchange`] with blocking I/O (the open loop's client threads).
+fn exchange_blocking(
+    mut c: std::io::BufReader<std::net::TcpStream>,
+    req: &[u8],
+) -> std::io::Result<(std::io::BufReader<std::net::TcpStream>, u16, usize)> {
+    use std::io::{BufRead, Read, Write};
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
+    c.get_mut().write_all(req)?;
+    let mut line = String::new();
+    if c.read_line(&mut line)? == 0 {
+        return Err(bad("connection closed"));
+    }
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("no status"))?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if c.read_line(&mut line)? == 0 {
+            return Err(bad("truncated headers"));
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().map_err(|_| bad("bad content-length"))?;
+            } else if k.trim().eq_ignore_ascii_case("transfer-encoding") {
+                return Err(bad("chunked answers are not expected here"));
+            }
+        }
+    }
+    let mut buf = vec![0; length];
+    c.read_exact(&mut buf)?;
+    Ok((c, status, length))
 }
 
 /// `users` clients, each on one keep-alive connection, sending `requests` in turn until

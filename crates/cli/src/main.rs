@@ -17,6 +17,7 @@ mod records_cmd;
 mod render;
 mod screen_cmd;
 mod serve_cmd;
+mod spdx_cmd;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -108,6 +109,12 @@ enum Command {
     /// The inspection dossier of an organisation for a period as PDF, e.g. `vigil dossier --org
     /// ORG --from D --to D --out FILE.pdf`.
     Dossier(dossier_cmd::DossierArgs),
+    /// SPDX 3 export and import of items' export-control classifications, e.g. `vigil spdx
+    /// export --org ORG --item ITEM --country FR`.
+    Spdx {
+        #[command(subcommand)]
+        command: spdx_cmd::SpdxCommand,
+    },
     /// Inspect the law Vigil applies.
     Law {
         #[command(subcommand)]
@@ -258,6 +265,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bench { command } => bench_cmd::run(&command)?,
         Command::Records { command } => {
             records_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
+        }
+        Command::Spdx { command } => {
+            spdx_cmd::run(command, cli.db.as_deref(), cli.format == Format::Json)?;
         }
     }
     Ok(())

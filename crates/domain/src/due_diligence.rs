@@ -689,3 +689,122 @@ pub fn rerun_due<'c>(
         })
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reuse of a concluded file for the same item and end user.
+
+/// Why a concluded file may not be the starting point of a new file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReuseRefusal {
+    /// The file is still open: it has no signed conclusion to start from.
+    NotConcluded,
+    /// The file was concluded "aware" and the competent authority has not answered its Art. 5(2)
+    /// notification yet: the exporter is still aware for this item and end user, and the
+    /// authority's answer is the next step, not a fresh file that could conclude otherwise.
+    AwaitingAuthority,
+}
+
+impl ReuseRefusal {
+    /// The contract's name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReuseRefusal::NotConcluded => "not_concluded",
+            ReuseRefusal::AwaitingAuthority => "awaiting_authority",
+        }
+    }
+
+    /// Why, in a sentence (English; the pages use their catalogue).
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
+            ReuseRefusal::NotConcluded => {
+                "the file is not concluded: only a file signed by an officer may be the starting point of a new file (Recommendation (EU) 2024/2659)"
+            }
+            ReuseRefusal::AwaitingAuthority => {
+                "the file was concluded \"aware\" and the competent authority has not answered its notification yet: the exporter remains aware for this item and end user (Art. 5(2) of Regulation (EU) 2021/821); record the authority's answer first, or run a new file from scratch"
+            }
+        }
+    }
+}
+
+/// Whether a file may be the starting point of a new file for the same item and end user.
+///
+/// - An open file has no signed conclusion: refused.
+/// - A file concluded "not aware" may be reused; the triggers that fired since its conclusion
+///   ([`rerun_due`]) say which carried-over answers must be revisited.
+/// - A file concluded "aware" is an Art. 5(2) notification in progress. While the authority has
+///   not answered, reuse is refused: the exporter's awareness for the item and end user does not
+///   lapse because a new operation starts, and a fresh file carrying the same facts must not be
+///   a way round the wait (the hold of the first operation stays; the new operation would need
+///   its own notification). Once the authority has answered, reuse is allowed: an answer
+///   "licence required" already binds every later operation with the same item and end user
+///   under Art. 5(1) whatever the new file concludes (the binding answers, applied when the
+///   operation is recorded), and an answer "not required" concerned the notified operation only,
+///   so the new file still needs its own signed conclusion.
+///
+/// `authority_answered`: the file's notification has the authority's answer recorded.
+#[must_use]
+pub fn reuse_refusal(
+    concluded: bool,
+    conclusion: Option<Conclusion>,
+    authority_answered: bool,
+) -> Option<ReuseRefusal> {
+    match (concluded, conclusion) {
+        (false, _) | (true, None) => Some(ReuseRefusal::NotConcluded),
+        (true, Some(Conclusion::Aware)) if !authority_answered => {
+            Some(ReuseRefusal::AwaitingAuthority)
+        }
+        (true, Some(_)) => None,
+    }
+}
+
+/// What starting a new file from a concluded one carries over.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CarryOver {
+    /// The answers carried over (question id → answer), checked against the current catalogue.
+    pub kept: BTreeMap<String, String>,
+    /// The answers left behind, with why: the question is no longer in the catalogue, or the
+    /// answer is no longer a possible one (a catalogue of another version).
+    pub dropped: Vec<(String, String)>,
+}
+
+/// The answers of a concluded file that a new file run with `catalogue` starts from: every
+/// non-empty answer to a question still in the catalogue and still a possible answer. The
+/// conclusion, its reasons and its signature are never carried over: the new file is concluded
+/// and signed anew.
+#[must_use]
+pub fn carry_over(catalogue: &Catalogue, answers: &BTreeMap<String, String>) -> CarryOver {
+    let mut out = CarryOver::default();
+    for (id, value) in answers {
+        let v = value.trim();
+        if v.is_empty() {
+            continue;
+        }
+        if catalogue.question(id).is_none() {
+            out.dropped.push((
+                id.clone(),
+                format!("no such question in catalogue {}", catalogue.version),
+            ));
+            continue;
+        }
+        let one = BTreeMap::from([(id.clone(), v.to_owned())]);
+        match check_answers(catalogue, &one) {
+            Ok(()) => {
+                out.kept.insert(id.clone(), v.to_owned());
+            }
+            Err(errors) => out.dropped.push((
+                id.clone(),
+                errors
+                    .into_iter()
+                    .map(|e| e.message)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
+        }
+    }
+    out
+}

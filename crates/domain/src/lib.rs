@@ -30,6 +30,7 @@ pub mod icp;
 pub mod law;
 pub mod notification;
 pub mod rules;
+pub mod spdx;
 mod text;
 
 pub use assess::{Assessment, Decision, ScreeningHit, apply_screening, assess, assess_json};

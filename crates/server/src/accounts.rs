@@ -1333,7 +1333,12 @@ impl FromRequestParts<AppState> for ApiCaller {
                 "an API token is needed: `Authorization: Bearer vgl_…` (create one on your organisation's token page)",
             ));
         };
-        match blocking(&acc, move |s| s.token_auth(&token)).await? {
+        // Kept in memory (dropped by any write): no trip to a blocking thread.
+        let r = match acc.store.token_auth_kept(&token) {
+            Some(hit) => Ok(Some(hit)),
+            None => blocking(&acc, move |s| s.token_auth(&token)).await?,
+        };
+        match r {
             Ok(Some((user, scope))) => Ok(ApiCaller {
                 user,
                 scope,

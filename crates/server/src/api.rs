@@ -200,6 +200,7 @@ static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock:
     doc.merge(<crate::icp::IcpApi as OpenApi>::openapi());
     doc.merge(<crate::due_diligence::DueDiligenceApi as OpenApi>::openapi());
     doc.merge(<crate::transmissions::TransmissionsApi as OpenApi>::openapi());
+    doc.merge(<crate::spdx::SpdxApi as OpenApi>::openapi());
     doc
 });
 

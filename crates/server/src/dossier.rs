@@ -123,10 +123,14 @@ pub fn gather(
 
     // The programme.
     let to_s = to.to_string();
-    let icp = store
+    let icp_records: Vec<_> = store
         .icp_records(scope)?
         .into_iter()
         .filter(|r| r.record_date <= to_s)
+        .collect();
+    let documents = store.icp_documents(scope, &icp_records)?;
+    let icp = icp_records
+        .into_iter()
         .map(|r| IcpEntry {
             element: u8::try_from(r.element).unwrap_or(0),
             kind: r.kind,
@@ -139,7 +143,10 @@ pub fn gather(
             )
             .ok(),
             details: r.details,
-            attachment: r.attachment_id.map(|a| format!("document {a}")),
+            attachment: r.attachment_id.map(|a| match documents.get(&a) {
+                Some(d) => format!("{} (SHA-256 {})", d.filename, d.sha256),
+                None => format!("document {a}"),
+            }),
             recorded_by: format!("{}, {}", who(&r.recorded_by), day_of(r.recorded_at)),
         })
         .collect();

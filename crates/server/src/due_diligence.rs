@@ -8,9 +8,14 @@
 //!   After "aware": "awaiting the authority's answer", the drafted notification (in the
 //!   authority's language, downloadable as text), the form that records its sending and then the
 //!   authority's answer. `POST` the same path saves answers; `…/due-diligence/conclusion`
-//!   concludes; `…/due-diligence/rerun` runs a concluded file again; `…/notification.txt`,
+//!   concludes; `…/due-diligence/rerun` runs a concluded file again; `…/due-diligence/reuse`
+//!   opens a new file from a concluded file of another operation for the same item and end user
+//!   (offered on the page with the re-run triggers fired since its conclusion; its answers are
+//!   carried over and marked so; the new file is concluded anew); `…/notification.txt`,
 //!   `…/notification/sent` and `…/notification/answer` serve and record the notification.
-//! - API: `GET/PUT /api/v1/operations/{id}/due-diligence`, `POST …/due-diligence/conclusion`,
+//! - API: `GET/PUT /api/v1/operations/{id}/due-diligence`, `POST` the same path with
+//!   `{"from": FILE}` (reuse: 201; another organisation's file 404; a file not concluded, or
+//!   concluded "aware" with the authority's answer pending, 422), `POST …/due-diligence/conclusion`,
 //!   `GET /api/v1/notifications/{id}`, `POST /api/v1/notifications/{id}/sent` and `…/answer`.
 //! - [`bind_authority_answers`]: an authority's answer "licence required" binds later operations
 //!   with the same item and end user (Art. 5(1) of Regulation (EU) 2021/821: the authority has
@@ -45,7 +50,8 @@ use vigil_domain::due_diligence::{
 };
 use vigil_store::accounts::{OrgScope, Organisation};
 use vigil_store::due_diligence::{
-    AnswerChange, AuthorityAnswer, BindingAnswer, ConclusionInput, DdFile, Notification,
+    AnswerChange, AuthorityAnswer, BindingAnswer, CarriedAnswer, ConclusionInput, DdFile,
+    Notification, ReuseOffer,
 };
 use vigil_store::lifecycle::HoldCause;
 use vigil_store::records::{OperationRecord, RecordError};
@@ -73,6 +79,10 @@ pub fn routes() -> Router<AppState> {
             post(dd_rerun),
         )
         .route(
+            "/orgs/{org}/operations/{id}/due-diligence/reuse",
+            post(dd_reuse),
+        )
+        .route(
             "/orgs/{org}/operations/{id}/notification.txt",
             get(notice_txt),
         )
@@ -90,7 +100,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/operations/{id}/due-diligence",
-            get(api_file).put(api_answers),
+            get(api_file).put(api_answers).post(api_reuse),
         )
         .route(
             "/api/v1/operations/{id}/due-diligence/conclusion",
@@ -199,8 +209,12 @@ struct Loaded {
     history: Vec<AnswerChange>,
     notifications: Vec<Notification>,
     awaiting: bool,
-    /// Concluded files of other operations for the same item and end user.
-    related: Vec<DdFile>,
+    /// Concluded files of other operations for the same item and end user, offered for reuse.
+    offers: Vec<ReuseOffer>,
+    /// The answers the newest file carried over.
+    carried: Vec<CarriedAnswer>,
+    /// Members' names by user id.
+    names: BTreeMap<String, String>,
     /// What changed since the newest file was concluded (for its re-run triggers).
     changes: Changes,
 }
@@ -208,8 +222,10 @@ struct Loaded {
 fn load_all(
     s: &vigil_store::Store,
     scope: &OrgScope,
+    law: &vigil_domain::Law,
+    today: time::Date,
     id: &str,
-) -> Result<Option<Loaded>, vigil_store::StoreError> {
+) -> Result<Option<Loaded>, RecordError> {
     let Some(op) = s.operation(scope, id)? else {
         return Ok(None);
     };
@@ -225,14 +241,23 @@ fn load_all(
         .any(|h| h.is_open() && h.cause == HoldCause::DueDiligence.as_str());
     let input: Value = serde_json::from_str(&op.input_json).unwrap_or(Value::Null);
     let subject = vigil_store::due_diligence::operation_subject(&input);
-    let related = match (subject.item_names.first(), subject.end_users.first()) {
-        (Some(item), Some((end_user, _))) => s
-            .dd_files_for(scope, item, end_user)?
-            .into_iter()
-            .filter(|f| f.operation_id != op.id)
-            .collect(),
-        _ => Vec::new(),
+    let offers = s.dd_reuse_offers(scope, law, id, today)?;
+    let carried = match files.first() {
+        Some(f) => s.dd_carried_answers(scope, &f.id)?,
+        None => Vec::new(),
     };
+    let names = s
+        .members(scope)?
+        .into_iter()
+        .map(|m| {
+            let n = if m.user.display_name.is_empty() {
+                m.user.email
+            } else {
+                m.user.display_name
+            };
+            (m.user.id, n)
+        })
+        .collect();
     let changes = match files.first() {
         Some(f) => changes_since(s, scope, f, &subject)?,
         None => Changes::default(),
@@ -243,7 +268,9 @@ fn load_all(
         history,
         notifications,
         awaiting,
-        related,
+        offers,
+        carried,
+        names,
         changes,
     }))
 }
@@ -328,6 +355,42 @@ pub struct QuestionView {
     pub value: String,
     /// Its error.
     pub error: Option<String>,
+    /// Carried over from a concluded file (and not changed since).
+    pub carried: Option<CarriedView>,
+}
+
+/// Where a carried-over answer comes from, as the page shows it.
+pub struct CarriedView {
+    /// The file copied from.
+    pub source_file: String,
+    /// Who first gave the answer.
+    pub answered_by: String,
+    /// When (µs).
+    pub answered_at: i64,
+}
+
+/// A concluded file offered as the starting point of a new file, as the page shows it.
+pub struct OfferView {
+    /// The file.
+    pub file_id: String,
+    /// Its operation.
+    pub operation_id: String,
+    /// Its operation's reference.
+    pub operation_reference: String,
+    /// `aware` or `not_aware`.
+    pub conclusion: String,
+    /// When concluded (µs).
+    pub concluded_at: i64,
+    /// The signing officer.
+    pub concluded_by: String,
+    /// The authority's answer to its notification.
+    pub authority_answer: Option<String>,
+    /// The triggers fired since its conclusion (in the page's language).
+    pub triggers: Vec<String>,
+    /// Why it may not be reused (`not_concluded`, `awaiting_authority`).
+    pub refusal: Option<&'static str>,
+    /// The latest file that may be reused.
+    pub latest: bool,
 }
 
 /// A step as the form shows it.
@@ -377,7 +440,7 @@ struct DdPage<'a> {
     history: Vec<AnswerChange>,
     notification: Option<Notification>,
     awaiting: bool,
-    related: Vec<DdFile>,
+    related: Vec<OfferView>,
     can_enter: bool,
     can_decide: bool,
     errors: BTreeMap<String, String>,
@@ -396,6 +459,16 @@ impl DdPage<'_> {
 
     fn concluded(&self) -> bool {
         self.file.as_ref().is_some_and(DdFile::is_concluded)
+    }
+
+    /// The operation has an open file (a reused file is opened only when it has none).
+    fn open(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| !f.is_concluded())
+    }
+
+    /// The newest file started from a concluded one.
+    fn reused(&self) -> bool {
+        self.file.as_ref().is_some_and(|f| f.reused_from.is_some())
     }
 
     fn name(&self) -> &str {
@@ -435,8 +508,8 @@ async fn dd_page_with(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let s2 = scope.clone();
-    let loaded = match run(state, move |s| load_all(s, &s2, &id)).await {
+    let (s2, law, today) = (scope.clone(), state.law.clone(), (state.today)());
+    let loaded = match run(state, move |s| load_all(s, &s2, &law, today, &id)).await {
         Ok(Ok(Some(l))) => l,
         Ok(Ok(None)) => return message(state, headers, StatusCode::NOT_FOUND, "not-found"),
         Ok(Err(e)) => return internal(&e),
@@ -445,6 +518,63 @@ async fn dd_page_with(
     let c = org_chrome(state, headers, q, me, scope.org_id(), "operations");
     let fr = c.lang == "fr";
     let file = loaded.files.first().cloned();
+    let name_of = |id: &str| {
+        loaded
+            .names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let carried: BTreeMap<String, CarriedView> = loaded
+        .carried
+        .iter()
+        .filter(|k| k.is_current())
+        .map(|k| {
+            (
+                k.question.clone(),
+                CarriedView {
+                    source_file: k.source_file_id.clone(),
+                    answered_by: name_of(&k.answered_by),
+                    answered_at: k.answered_at,
+                },
+            )
+        })
+        .collect();
+    let trigger_text = |id: &str| {
+        cat.triggers.iter().find(|t| t.id == id).map_or_else(
+            || id.to_owned(),
+            |t| {
+                if fr {
+                    t.text_fr.clone()
+                } else {
+                    t.text.clone()
+                }
+            },
+        )
+    };
+    let mut latest_seen = false;
+    let related: Vec<OfferView> = loaded
+        .offers
+        .iter()
+        .map(|o| {
+            let latest = o.refusal.is_none() && !latest_seen;
+            latest_seen |= latest;
+            OfferView {
+                file_id: o.file.id.clone(),
+                operation_id: o.file.operation_id.clone(),
+                operation_reference: o.operation_reference.clone(),
+                conclusion: o.file.conclusion.clone().unwrap_or_default(),
+                concluded_at: o.file.concluded_at.unwrap_or_default(),
+                concluded_by: o.concluded_by_name.clone(),
+                authority_answer: o.notification.as_ref().and_then(|n| n.answer.clone()),
+                triggers: o.triggers.iter().map(|t| trigger_text(t)).collect(),
+                refusal: o
+                    .refusal
+                    .map(vigil_domain::due_diligence::ReuseRefusal::as_str),
+                latest,
+            }
+        })
+        .collect();
     let saved = file.as_ref().map(DdFile::answers).unwrap_or_default();
     let shown = answers_shown.unwrap_or_else(|| saved.clone());
     let e = evaluate(&state.law, cat, &saved);
@@ -501,6 +631,14 @@ async fn dd_page_with(
                     required: qn.required,
                     value: shown.get(&qn.id).cloned().unwrap_or_default(),
                     error: errors.get(&format!("answers.{}", qn.id)).cloned(),
+                    carried: carried
+                        .get(&qn.id)
+                        .filter(|_| shown.get(&qn.id) == saved.get(&qn.id))
+                        .map(|k| CarriedView {
+                            source_file: k.source_file.clone(),
+                            answered_by: k.answered_by.clone(),
+                            answered_at: k.answered_at,
+                        }),
                 })
                 .collect(),
         })
@@ -555,7 +693,7 @@ async fn dd_page_with(
         history: loaded.history,
         notification: loaded.notifications.into_iter().next(),
         awaiting: loaded.awaiting,
-        related: loaded.related,
+        related,
         can_enter: scope.role().allows(Action::Enter),
         can_decide: scope.role().allows(Action::Decide),
         errors,
@@ -769,6 +907,62 @@ pub async fn dd_rerun(
     let (s2, id2, law) = (scope.clone(), id.clone(), state.law.clone());
     let errors = match run(&state, move |s| s.rerun_dd_file(&s2, &law, &id2)).await {
         Ok(Ok(_)) => return see_other(&dd_url(&scope, &id)),
+        Ok(Err(e)) => match form_errors(&state, &headers, &e) {
+            Ok(e) => e,
+            Err(r) => return r,
+        },
+        Err(r) => return r,
+    };
+    dd_page_with(
+        &state,
+        &headers,
+        &q,
+        &me,
+        &scope,
+        id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        errors,
+        BTreeMap::new(),
+    )
+    .await
+}
+
+/// The reuse form: the concluded file to start from.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ReuseForm {
+    #[serde(default)]
+    from: String,
+}
+
+/// `POST /orgs/{org}/operations/{id}/due-diligence/reuse`: a new file from a concluded file of
+/// the organisation for the same item and end user (its answers carried over).
+pub async fn dd_reuse(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+    Path((_, id)): Path<(String, String)>,
+    Member { me, scope }: Member,
+    Form(form): Form<ReuseForm>,
+) -> Response {
+    if let Err(r) = require(&state, &headers, &scope, Action::Enter) {
+        return r;
+    }
+    let (s2, id2, law, today) = (
+        scope.clone(),
+        id.clone(),
+        state.law.clone(),
+        (state.today)(),
+    );
+    let errors = match run(&state, move |s| {
+        s.reuse_dd_file(&s2, &law, &id2, &form.from, today)
+    })
+    .await
+    {
+        Ok(Ok(_)) => return see_other(&dd_url(&scope, &id)),
+        Ok(Err(RecordError::Invalid { reason, .. })) => {
+            BTreeMap::from([("form".to_owned(), reason)])
+        }
         Ok(Err(e)) => match form_errors(&state, &headers, &e) {
             Ok(e) => e,
             Err(r) => return r,
@@ -1204,6 +1398,78 @@ pub struct FileView {
     pub concluded_by: Option<String>,
     /// When concluded (RFC 3339).
     pub concluded_at: Option<String>,
+    /// The concluded file this one started from (reuse for the same item and end user).
+    pub reused_from: Option<String>,
+    /// The answers carried over from it and not changed since (the others are the file's own).
+    pub carried_over: Vec<CarriedOverView>,
+}
+
+/// An answer carried over from a concluded file.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CarriedOverView {
+    /// Question id.
+    pub question: String,
+    /// The answer.
+    pub value: String,
+    /// The file copied from.
+    pub source_file: String,
+    /// The file where the answer was first given.
+    pub origin_file: String,
+    /// Who gave it there (user id).
+    pub answered_by: String,
+    /// When (RFC 3339).
+    pub answered_at: String,
+    /// Who carried it over (user id).
+    pub carried_by: String,
+    /// When (RFC 3339).
+    pub carried_at: String,
+}
+
+/// A concluded file of another operation for the same item and end user, offered as the
+/// starting point of the operation's next file.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReuseOfferView {
+    /// The file (`from` of the reuse call).
+    pub file_id: String,
+    /// Its operation.
+    pub operation_id: String,
+    /// Its operation's reference.
+    pub operation_reference: String,
+    /// `aware` or `not_aware`.
+    pub conclusion: Option<String>,
+    /// When concluded (RFC 3339).
+    pub concluded_at: Option<String>,
+    /// The signing officer (user id).
+    pub concluded_by: Option<String>,
+    /// The authority's answer to its Art. 5(2) notification, when concluded "aware".
+    pub authority_answer: Option<String>,
+    /// Whether it may be reused.
+    pub reusable: bool,
+    /// Why not: `not_concluded` or `awaiting_authority`.
+    pub refusal: Option<String>,
+    /// Why not, in a sentence.
+    pub refusal_reason: Option<String>,
+    /// The re-run triggers fired since its conclusion (`law/due-diligence.toml` ids): the
+    /// carried-over answers must be revisited in their light.
+    pub triggers: Vec<String>,
+}
+
+impl From<&ReuseOffer> for ReuseOfferView {
+    fn from(o: &ReuseOffer) -> Self {
+        ReuseOfferView {
+            file_id: o.file.id.clone(),
+            operation_id: o.file.operation_id.clone(),
+            operation_reference: o.operation_reference.clone(),
+            conclusion: o.file.conclusion.clone(),
+            concluded_at: o.file.concluded_at.map(rfc3339),
+            concluded_by: o.file.concluded_by.clone(),
+            authority_answer: o.notification.as_ref().and_then(|n| n.answer.clone()),
+            reusable: o.refusal.is_none(),
+            refusal: o.refusal.map(|r| r.as_str().to_owned()),
+            refusal_reason: o.refusal.map(|r| r.message().to_owned()),
+            triggers: o.triggers.clone(),
+        }
+    }
 }
 
 /// An operation's due diligence as the API shows it.
@@ -1219,9 +1485,12 @@ pub struct DueDiligenceView {
     pub awaiting_authority: bool,
     /// Its notifications, newest first.
     pub notifications: Vec<NotificationView>,
+    /// Concluded files of other operations for the same item and end user, newest first: the
+    /// starting points `POST /api/v1/operations/{id}/due-diligence` accepts as `from`.
+    pub reuse_offers: Vec<ReuseOfferView>,
 }
 
-fn file_view(f: &DdFile) -> FileView {
+fn file_view(f: &DdFile, carried: &[CarriedAnswer]) -> FileView {
     FileView {
         id: f.id.clone(),
         status: f.status.clone(),
@@ -1236,6 +1505,21 @@ fn file_view(f: &DdFile) -> FileView {
         justification: f.justification.clone(),
         concluded_by: f.concluded_by.clone(),
         concluded_at: f.concluded_at.map(rfc3339),
+        reused_from: f.reused_from.clone(),
+        carried_over: carried
+            .iter()
+            .filter(|k| k.file_id == f.id && k.is_current())
+            .map(|k| CarriedOverView {
+                question: k.question.clone(),
+                value: k.value.clone(),
+                source_file: k.source_file_id.clone(),
+                origin_file: k.origin_file_id.clone(),
+                answered_by: k.answered_by.clone(),
+                answered_at: rfc3339(k.answered_at),
+                carried_by: k.carried_by.clone(),
+                carried_at: rfc3339(k.carried_at),
+            })
+            .collect(),
     }
 }
 
@@ -1304,7 +1588,8 @@ async fn dd_view(state: &AppState, scope: OrgScope, id: String) -> Response {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let loaded = match run(state, move |s| load_all(s, &scope, &id)).await {
+    let (law, today) = (state.law.clone(), (state.today)());
+    let loaded = match run(state, move |s| load_all(s, &scope, &law, today, &id)).await {
         Ok(Ok(Some(l))) => l,
         Ok(Ok(None)) => return not_found("operation"),
         Ok(Err(e)) => return internal(&e),
@@ -1318,7 +1603,7 @@ async fn dd_view(state: &AppState, scope: OrgScope, id: String) -> Response {
     );
     Json(DueDiligenceView {
         operation_id: loaded.op.id.clone(),
-        file: file.map(file_view),
+        file: file.map(|f| file_view(f, &loaded.carried)),
         evaluation,
         awaiting_authority: loaded.awaiting,
         notifications: loaded
@@ -1326,6 +1611,7 @@ async fn dd_view(state: &AppState, scope: OrgScope, id: String) -> Response {
             .into_iter()
             .map(NotificationView::from)
             .collect(),
+        reuse_offers: loaded.offers.iter().map(ReuseOfferView::from).collect(),
     })
     .into_response()
 }
@@ -1387,6 +1673,70 @@ pub async fn api_answers(
     {
         Ok(Ok(_)) => dd_view(&state, scope, id).await,
         Ok(Err(e)) => record_problem(&e, "operation"),
+        Err(r) => r,
+    }
+}
+
+/// Open a new file from a concluded one.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReuseBody {
+    /// The concluded file of the organisation, for the same item and end user, to start from
+    /// (one of the view's `reuse_offers`).
+    pub from: String,
+}
+
+/// Open the operation's next file from a concluded file of the organisation for the same item
+/// and end user (operators, officers, administrators): its answers still in the catalogue are
+/// carried over and listed as such (`file.carried_over`, with the file and the person and time
+/// of the original answer); any may be changed; the new file needs its own signed conclusion.
+/// Refused (422) for a file not concluded, a file concluded "aware" whose notification the
+/// authority has not answered (the awareness persists, Art. 5(2) of Regulation (EU) 2021/821),
+/// a file of another item or end user, or when the operation already has an open file; another
+/// organisation's file is 404. Nothing is written on error; the reuse is audited `dd.reused`.
+#[utoipa::path(post, path = "/api/v1/operations/{id}/due-diligence", request_body = ReuseBody,
+    params(("id" = String, Path, description = "Operation id")),
+    responses((status = 201, body = DueDiligenceView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such operation, or no such file, in your organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file is not concluded, awaits the authority's answer, is about another item or end user, or the operation has an open file", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "due-diligence")]
+pub async fn api_reuse(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let scope = caller.scope;
+    if !scope.role().allows(Action::Enter) {
+        return forbidden("this role may read the file, not open one");
+    }
+    if let Err(r) = operation_exists(&state, &scope, &id).await {
+        return r;
+    }
+    let b: ReuseBody = match parse_json(&body) {
+        Ok(b) => b,
+        Err(e) => return Problem::invalid_input(&e).into_response(),
+    };
+    let (s2, id2, law, today) = (
+        scope.clone(),
+        id.clone(),
+        state.law.clone(),
+        (state.today)(),
+    );
+    match run(&state, move |s| {
+        s.reuse_dd_file(&s2, &law, &id2, &b.from, today)
+    })
+    .await
+    {
+        Ok(Ok(_)) => {
+            let mut res = dd_view(&state, scope, id).await;
+            if res.status() == StatusCode::OK {
+                *res.status_mut() = StatusCode::CREATED;
+            }
+            res
+        }
+        Ok(Err(e)) => record_problem(&e, "due-diligence file"),
         Err(r) => r,
     }
 }
@@ -1603,10 +1953,21 @@ pub async fn api_answer(
 /// The due-diligence part of the OpenAPI document (merged into [`crate::api::ApiDoc`]'s).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_file, api_answers, api_conclude, api_notification, api_sent, api_answer),
+    paths(
+        api_file,
+        api_answers,
+        api_reuse,
+        api_conclude,
+        api_notification,
+        api_sent,
+        api_answer
+    ),
     components(schemas(
         DueDiligenceView,
         FileView,
+        CarriedOverView,
+        ReuseOfferView,
+        ReuseBody,
         NotificationView,
         AnswersBody,
         ConclusionBody,

@@ -4,14 +4,22 @@
 //! - `GET /orgs/{org}/icp`: the programme by element (every member reads it), the form that adds
 //!   a record (officers and admins: [`Action::Decide`]) and the dossier form (roles with
 //!   [`Action::ReadAudit`]);
-//! - `POST /orgs/{org}/icp`: adds a record; a bad field is shown next to it with 422 and nothing
-//!   is written; 403 for operators and auditors;
+//! - `POST /orgs/{org}/icp`: adds a record, with its document when one is uploaded (the form is
+//!   `multipart/form-data`; a plain form still works without a document); a bad field is shown
+//!   next to it with 422, a document over 10 MiB with 413, a type not accepted with 415, and
+//!   nothing is written; 403 for operators and auditors;
+//! - `GET /orgs/{org}/icp/{id}/document`: the record's document, downloaded (every member; 404
+//!   for another organisation's record or a record without a document);
 //! - `GET /orgs/{org}/dossier.pdf?from=YYYY-MM-DD&to=YYYY-MM-DD`: the inspection dossier as PDF
 //!   ([`crate::dossier`] gathers, `vigil-report` renders, both on a blocking thread); 403 without
 //!   [`Action::ReadAudit`], 422 for a bad period.
 //!
-//! - `GET/POST /api/v1/icp`: the same records in the JSON API (bearer token); a bad field is a
-//!   problem naming it, with nothing written; 403 for a role that may not record.
+//! - `GET/POST /api/v1/icp`: the same records in the JSON API (bearer token); `POST` takes JSON
+//!   (naming a document already in Vigil by `attachment_id`) or `multipart/form-data` with the
+//!   same fields and the file in the part `document`, stored with the record in one transaction;
+//!   a bad field is a problem naming it (422), a document over 10 MiB 413, a type not accepted
+//!   415, with nothing written; 403 for a role that may not record.
+//!   `GET /api/v1/icp/{id}/document` downloads a record's document.
 //!
 //! Non-members get 404 on every route (the [`Member`] extractor).
 
@@ -19,7 +27,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,20 +35,251 @@ use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 use vigil_domain::access::Action;
 use vigil_store::accounts::{OrgScope, Organisation};
-use vigil_store::icp::{ICP_KINDS, IcpError, IcpRecord, NewIcpRecord};
+use vigil_store::attachments::{Attachment, MAX_ATTACHMENT_BYTES};
+use vigil_store::icp::{ICP_KINDS, IcpDocument, IcpError, IcpRecord, NewIcpRecord};
 
 use crate::accounts::{CurrentUser, PageQuery};
 use crate::ui::Chrome;
 use crate::web::{Member, internal, org_page, require, run, see_other};
 use crate::{AppState, MAX_BODY_BYTES};
 
+/// The largest record form accepted: a 10 MiB document plus the form's other fields.
+pub const MAX_ICP_FORM_BYTES: usize = MAX_ATTACHMENT_BYTES + 256 * 1024;
+
 /// The routes of this area (pages and API), with their body limit.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let upload = Router::new()
         .route("/orgs/{org}/icp", get(icp_get).post(icp_post))
-        .route("/orgs/{org}/dossier.pdf", get(dossier_pdf))
         .route("/api/v1/icp", get(api_icp).post(api_record_icp))
+        .layer(DefaultBodyLimit::max(MAX_ICP_FORM_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_ICP_FORM_BYTES));
+    Router::new()
+        .route("/orgs/{org}/icp/{id}/document", get(icp_document))
+        .route("/orgs/{org}/dossier.pdf", get(dossier_pdf))
+        .route("/api/v1/icp/{id}/document", get(api_icp_document))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(upload)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads and downloads.
+
+/// One part of a `multipart/form-data` body.
+struct Part {
+    name: String,
+    filename: Option<String>,
+    content_type: String,
+    value: Vec<u8>,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Parses a `multipart/form-data` body (RFC 7578); `None` when it is not one.
+fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))?
+        .trim_matches('"');
+    if boundary.is_empty() {
+        return None;
+    }
+    let delim = format!("--{boundary}");
+    let sep = format!("\r\n--{boundary}");
+    let mut rest = body.strip_prefix(delim.as_bytes())?;
+    let mut out = Vec::new();
+    loop {
+        if rest.starts_with(b"--") {
+            return Some(out);
+        }
+        rest = rest.strip_prefix(b"\r\n")?;
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(rest.get(..head_end)?).ok()?;
+        let content = rest.get(head_end + 4..)?;
+        let end = find(content, sep.as_bytes())?;
+        let value = content.get(..end)?.to_vec();
+        rest = content.get(end + sep.len()..)?;
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
+        let part_type = head
+            .lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .unwrap_or_default();
+        let param = |key: &str| {
+            disposition.split(';').map(str::trim).find_map(|p| {
+                p.strip_prefix(key)
+                    .and_then(|v| v.strip_prefix('='))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+        };
+        out.push(Part {
+            name: param("name")?,
+            filename: param("filename"),
+            content_type: part_type,
+            value,
+        });
+    }
+}
+
+/// A document uploaded with a record.
+#[derive(Debug, Clone)]
+struct Upload {
+    filename: String,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+impl Upload {
+    fn as_document(&self) -> IcpDocument<'_> {
+        IcpDocument {
+            filename: &self.filename,
+            content_type: &self.content_type,
+            bytes: &self.bytes,
+        }
+    }
+}
+
+/// Why a submission could not be read.
+enum Unreadable {
+    /// Over [`MAX_ICP_FORM_BYTES`].
+    TooLarge,
+    /// Not a form this area reads.
+    Malformed,
+}
+
+/// The fields of a multipart submission, and its document (a file part `document` with a name
+/// or bytes; a form sent without a file has an empty one).
+fn from_parts(parts: Vec<Part>) -> (BTreeMap<String, String>, Option<Upload>) {
+    let mut fields = BTreeMap::new();
+    let mut upload = None;
+    for p in parts {
+        if p.name == "document" {
+            if p.filename.as_deref().is_some_and(|n| !n.is_empty()) || !p.value.is_empty() {
+                upload = Some(Upload {
+                    filename: p.filename.unwrap_or_else(|| "document".to_owned()),
+                    content_type: p.content_type,
+                    bytes: p.value,
+                });
+            }
+        } else {
+            fields.insert(p.name, String::from_utf8_lossy(&p.value).into_owned());
+        }
+    }
+    (fields, upload)
+}
+
+/// Reads the body of a record submission: multipart (with its document) or url-encoded.
+async fn read_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    req: Request,
+) -> Result<(IcpForm, Option<Upload>), Unreadable> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
+        let body = axum::body::to_bytes(req.into_body(), MAX_ICP_FORM_BYTES)
+            .await
+            .map_err(|_| Unreadable::TooLarge)?;
+        let parts = multipart(&ct, &body).ok_or(Unreadable::Malformed)?;
+        let (f, upload) = from_parts(parts);
+        let text = |k: &str| f.get(k).cloned().unwrap_or_default();
+        let form = IcpForm {
+            element: text("element"),
+            kind: text("kind"),
+            title: text("title"),
+            person_name: text("person_name"),
+            person_role: text("person_role"),
+            date: text("date"),
+            details: text("details"),
+            attachment_id: text("attachment_id"),
+        };
+        Ok((form, upload))
+    } else {
+        let Form(form) = Form::<IcpForm>::from_request(req, state)
+            .await
+            .map_err(|_| Unreadable::Malformed)?;
+        Ok((form, None))
+    }
+}
+
+fn pct_encode(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// A document as a download: its type, its name (ASCII and RFC 5987), never cached.
+fn download(meta: &Attachment, data: Vec<u8>) -> Response {
+    let ascii: String = meta
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut res = data.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        pct_encode(&meta.filename)
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&meta.sha256) {
+        h.insert("x-content-sha256", v);
+    }
+    res
+}
+
+/// `GET /orgs/{org}/icp/{id}/document`: a record's document (every member).
+pub async fn icp_document(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((_, id)): Path<(String, String)>,
+    Member { scope, .. }: Member,
+) -> Response {
+    if let Err(r) = require(&state, &headers, &scope, Action::Read) {
+        return r;
+    }
+    match run(&state, move |s| s.icp_document(&scope, &id)).await {
+        Ok(Ok(Some((meta, data)))) => download(&meta, data),
+        Ok(Ok(None)) => {
+            crate::accounts::message(&state, &headers, StatusCode::NOT_FOUND, "not-found")
+        }
+        Ok(Err(e)) => internal(&e),
+        Err(r) => r,
+    }
 }
 
 /// The add-a-record form.
@@ -87,6 +326,7 @@ struct IcpPage<'a> {
     org: Organisation,
     elements: Vec<ElementView>,
     names: BTreeMap<String, String>,
+    documents: BTreeMap<String, Attachment>,
     can_record: bool,
     can_dossier: bool,
     kinds: [&'static str; 5],
@@ -100,6 +340,11 @@ impl IcpPage<'_> {
     /// A member's name by user id (the id when not a member any more).
     fn name_of(&self, id: &str) -> String {
         self.names.get(id).cloned().unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The document a record names, when it is one of the organisation's.
+    fn document(&self, r: &IcpRecord) -> Option<&Attachment> {
+        r.attachment_id.as_ref().and_then(|a| self.documents.get(a))
     }
 }
 
@@ -159,7 +404,8 @@ async fn icp_page(
                 (m.user.id, n)
             })
             .collect::<BTreeMap<_, _>>();
-        Ok::<_, vigil_store::StoreError>((records, names))
+        let documents = s.icp_documents(sc, &records)?;
+        Ok::<_, vigil_store::StoreError>((records, names, documents))
     };
     let q = PageQuery::with_lang(lang);
     org_page(
@@ -171,7 +417,7 @@ async fn icp_page(
         "icp",
         status,
         fetch,
-        |c, (records, names)| {
+        |c, (records, names, documents)| {
             let elements = (1..=7)
                 .map(|n| ElementView {
                     n,
@@ -190,6 +436,7 @@ async fn icp_page(
                 org,
                 elements,
                 names,
+                documents,
                 can_record,
                 can_dossier,
                 kinds: ICP_KINDS,
@@ -232,26 +479,53 @@ fn field_key(field: &str, reason: &str) -> String {
         "kind" => "err-icp-kind".to_owned(),
         "date" => "err-icp-date".to_owned(),
         "attachment_id" => "err-icp-attachment".to_owned(),
+        "document" => "err-icp-document-both".to_owned(),
         _ if reason == "required" => "err-icp-required".to_owned(),
         "details" => "err-icp-details".to_owned(),
         _ => "err-icp-text".to_owned(),
     }
 }
 
-/// `POST /orgs/{org}/icp`: adds a record (officers and admins).
+/// `POST /orgs/{org}/icp`: adds a record (officers and admins), with its document when one is
+/// uploaded (multipart).
 pub async fn icp_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<DossierQuery>,
     Member { me, scope }: Member,
-    Form(form): Form<IcpForm>,
+    req: Request,
 ) -> Response {
     if let Err(r) = require(&state, &headers, &scope, Action::Decide) {
         return r;
     }
+    let again = |status: StatusCode, form: IcpForm, errors: BTreeMap<&'static str, String>| {
+        icp_page(
+            &state,
+            &headers,
+            q.lang.clone(),
+            &me,
+            scope.clone(),
+            status,
+            form,
+            errors,
+            DossierQuery::default(),
+            BTreeMap::new(),
+        )
+    };
+    let (form, upload) = match read_form(&state, &headers, req).await {
+        Ok(f) => f,
+        Err(Unreadable::TooLarge) => {
+            let errors = BTreeMap::from([("document", "err-icp-document-size".to_owned())]);
+            return again(StatusCode::PAYLOAD_TOO_LARGE, IcpForm::default(), errors).await;
+        }
+        Err(Unreadable::Malformed) => {
+            let errors = BTreeMap::from([("document", "err-icp-form".to_owned())]);
+            return again(StatusCode::UNPROCESSABLE_ENTITY, IcpForm::default(), errors).await;
+        }
+    };
     let (s2, f2) = (scope.clone(), form.clone());
     let recorded = run(&state, move |s| {
-        s.record_icp(
+        s.record_icp_with_document(
             &s2,
             &NewIcpRecord {
                 element: &f2.element,
@@ -263,6 +537,7 @@ pub async fn icp_post(
                 details: &f2.details,
                 attachment_id: &f2.attachment_id,
             },
+            upload.as_ref().map(Upload::as_document).as_ref(),
         )
     })
     .await;
@@ -277,19 +552,21 @@ pub async fn icp_post(
                 .iter()
                 .map(|e| (e.field, field_key(e.field, &e.reason)))
                 .collect();
-            icp_page(
-                &state,
-                &headers,
-                q.lang.clone(),
-                &me,
-                scope,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form,
-                errors,
-                DossierQuery::default(),
-                BTreeMap::new(),
-            )
-            .await
+            again(StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
+        }
+        Ok(Err(IcpError::TooLarge { .. })) => {
+            let errors = BTreeMap::from([("document", "err-icp-document-size".to_owned())]);
+            again(StatusCode::PAYLOAD_TOO_LARGE, form, errors).await
+        }
+        Ok(Err(IcpError::UnsupportedType { .. })) => {
+            let errors = BTreeMap::from([("document", "err-icp-document-type".to_owned())]);
+            again(StatusCode::UNSUPPORTED_MEDIA_TYPE, form, errors).await
+        }
+        Ok(Err(IcpError::Attachment(vigil_store::attachments::AttachmentError::Invalid {
+            ..
+        }))) => {
+            let errors = BTreeMap::from([("document", "err-icp-document-name".to_owned())]);
+            again(StatusCode::UNPROCESSABLE_ENTITY, form, errors).await
         }
         Ok(Err(IcpError::Forbidden)) => {
             crate::accounts::message(&state, &headers, StatusCode::FORBIDDEN, "forbidden")
@@ -398,13 +675,52 @@ pub struct IcpRecordView {
     pub details: String,
     /// A document of the organisation.
     pub attachment_id: Option<String>,
+    /// The document: its name, type, size and SHA-256, and where to download it.
+    pub document: Option<IcpDocumentView>,
     /// Who recorded it (user id).
     pub recorded_by: String,
+}
+
+/// The document of a record, as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct IcpDocumentView {
+    /// Attachment id.
+    pub id: String,
+    /// File name as uploaded.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes (hex).
+    pub sha256: String,
+    /// Where the document is downloaded (`GET`, bearer token).
+    pub download: String,
+}
+
+fn record_view(r: IcpRecord, documents: &BTreeMap<String, Attachment>) -> IcpRecordView {
+    let document = r
+        .attachment_id
+        .as_ref()
+        .and_then(|a| documents.get(a))
+        .map(|a| IcpDocumentView {
+            id: a.id.clone(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            download: format!("/api/v1/icp/{}/document", r.id),
+        });
+    IcpRecordView {
+        document,
+        ..IcpRecordView::from(r)
+    }
 }
 
 impl From<IcpRecord> for IcpRecordView {
     fn from(r: IcpRecord) -> Self {
         IcpRecordView {
+            document: None,
             id: r.id,
             element: r.element,
             kind: r.kind,
@@ -449,6 +765,31 @@ fn icp_problem(status: StatusCode, slug: &str, title: &str, detail: &str) -> Res
     crate::problem::Problem::new(status, slug, title, detail).into_response()
 }
 
+/// The document of a record of the organisation's compliance programme (every member).
+#[utoipa::path(get, path = "/api/v1/icp/{id}/document",
+    params(("id" = String, Path, description = "Record id")),
+    responses((status = 200, description = "The document's bytes, with its type", content_type = "application/octet-stream"),
+        (status = 404, description = "No such record with a document in your organisation", body = crate::problem::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "records")]
+pub async fn api_icp_document(
+    State(state): State<AppState>,
+    caller: crate::accounts::ApiCaller,
+    Path(id): Path<String>,
+) -> Response {
+    let scope = caller.scope;
+    match run(&state, move |s| s.icp_document(&scope, &id)).await {
+        Ok(Ok(Some((meta, data)))) => download(&meta, data),
+        Ok(Ok(None)) => icp_problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "no record with a document with this id in your organisation",
+        ),
+        Ok(Err(e)) => internal(&e),
+        Err(r) => r,
+    }
+}
+
 /// The records of the organisation's compliance programme (every member).
 #[utoipa::path(get, path = "/api/v1/icp",
     responses((status = 200, body = [IcpRecordView]),
@@ -459,11 +800,17 @@ pub async fn api_icp(
     caller: crate::accounts::ApiCaller,
 ) -> Response {
     let scope = caller.scope;
-    match run(&state, move |s| s.icp_records(&scope)).await {
-        Ok(Ok(records)) => axum::Json(
+    match run(&state, move |s| {
+        let records = s.icp_records(&scope)?;
+        let documents = s.icp_documents(&scope, &records)?;
+        Ok::<_, vigil_store::StoreError>((records, documents))
+    })
+    .await
+    {
+        Ok(Ok((records, documents))) => axum::Json(
             records
                 .into_iter()
-                .map(IcpRecordView::from)
+                .map(|r| record_view(r, &documents))
                 .collect::<Vec<_>>(),
         )
         .into_response(),
@@ -473,16 +820,26 @@ pub async fn api_icp(
 }
 
 /// Record a policy, responsible person, training or audit of the programme (officer or
-/// administrator; audited `icp.recorded`).
-#[utoipa::path(post, path = "/api/v1/icp", request_body = IcpRecordBody,
+/// administrator; audited `icp.recorded`). The body is JSON (a document already in Vigil named by
+/// `attachment_id`) or `multipart/form-data` with the same fields as parts and the file in the
+/// part `document` (at most 10 MiB; PDF, PNG, JPEG, text, CSV, Word, Excel or OpenDocument),
+/// stored with its SHA-256 in the same transaction as the record (`attachment.added`).
+#[utoipa::path(post, path = "/api/v1/icp",
+    request_body(content(
+        (IcpRecordBody = "application/json"),
+        (IcpRecordUpload = "multipart/form-data")
+    )),
     responses((status = 201, body = IcpRecordView),
         (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The document is larger than 10 MiB", body = crate::problem::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The document's type is not accepted", body = crate::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::problem::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])), tag = "records")]
 pub async fn api_record_icp(
     State(state): State<AppState>,
     caller: crate::accounts::ApiCaller,
-    body: String,
+    headers: HeaderMap,
+    req: Request,
 ) -> Response {
     if !caller.scope.role().allows(Action::Decide) {
         return icp_problem(
@@ -492,24 +849,62 @@ pub async fn api_record_icp(
             "recording the compliance programme needs an officer or administrator",
         );
     }
-    let de = &mut serde_json::Deserializer::from_str(&body);
-    let b: IcpRecordBody = match serde_path_to_error::deserialize(de) {
-        Ok(b) => b,
-        Err(e) => {
-            let path = e.path().to_string();
-            let err = vigil_domain::assess::InputError {
-                errors: vec![vigil_domain::assess::FieldError {
-                    path: if path == "." { String::new() } else { path },
-                    message: e.inner().to_string(),
-                }],
-            };
-            return crate::problem::Problem::invalid_input(&err).into_response();
-        }
+    let too_large = || {
+        icp_problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Document too large",
+            "at most 10 MiB (10485760 bytes) may be attached",
+        )
+    };
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (element, b, upload) = if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
+        let (form, upload) = match read_form(&state, &headers, req).await {
+            Ok(f) => f,
+            Err(Unreadable::TooLarge) => return too_large(),
+            Err(Unreadable::Malformed) => {
+                return crate::problem::field_problem("", "a multipart/form-data body");
+            }
+        };
+        let body = IcpRecordBody {
+            element: 0,
+            kind: form.kind,
+            title: form.title,
+            person_name: form.person_name,
+            person_role: form.person_role,
+            date: form.date,
+            details: form.details,
+            attachment_id: form.attachment_id,
+        };
+        (form.element, body, upload)
+    } else {
+        let Ok(bytes) = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await else {
+            return too_large();
+        };
+        let body = String::from_utf8_lossy(&bytes);
+        let de = &mut serde_json::Deserializer::from_str(&body);
+        let b: IcpRecordBody = match serde_path_to_error::deserialize(de) {
+            Ok(b) => b,
+            Err(e) => {
+                let path = e.path().to_string();
+                let err = vigil_domain::assess::InputError {
+                    errors: vec![vigil_domain::assess::FieldError {
+                        path: if path == "." { String::new() } else { path },
+                        message: e.inner().to_string(),
+                    }],
+                };
+                return crate::problem::Problem::invalid_input(&err).into_response();
+            }
+        };
+        (b.element.to_string(), b, None)
     };
     let scope = caller.scope;
     let saved = run(&state, move |s| {
-        let element = b.element.to_string();
-        s.record_icp(
+        let r = s.record_icp_with_document(
             &scope,
             &NewIcpRecord {
                 element: &element,
@@ -521,11 +916,16 @@ pub async fn api_record_icp(
                 details: &b.details,
                 attachment_id: &b.attachment_id,
             },
-        )
+            upload.as_ref().map(Upload::as_document).as_ref(),
+        )?;
+        let documents = s.icp_documents(&scope, std::slice::from_ref(&r))?;
+        Ok::<_, IcpError>((r, documents))
     })
     .await;
     match saved {
-        Ok(Ok(r)) => (StatusCode::CREATED, axum::Json(IcpRecordView::from(r))).into_response(),
+        Ok(Ok((r, documents))) => {
+            (StatusCode::CREATED, axum::Json(record_view(r, &documents))).into_response()
+        }
         Ok(Err(IcpError::Invalid(errors))) => {
             let err = vigil_domain::assess::InputError {
                 errors: errors
@@ -538,6 +938,17 @@ pub async fn api_record_icp(
             };
             crate::problem::Problem::invalid_input(&err).into_response()
         }
+        Ok(Err(IcpError::TooLarge { .. })) => too_large(),
+        Ok(Err(e @ IcpError::UnsupportedType { .. })) => icp_problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Document type not accepted",
+            &e.to_string(),
+        ),
+        Ok(Err(IcpError::Attachment(vigil_store::attachments::AttachmentError::Invalid {
+            reason,
+            ..
+        }))) => crate::problem::field_problem("document", &reason),
         Ok(Err(IcpError::Forbidden)) => icp_problem(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -549,10 +960,37 @@ pub async fn api_record_icp(
     }
 }
 
+/// A new record of the programme with its document, as `multipart/form-data` (documentation
+/// only: the parts are read as text, the file from `document`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(
+    dead_code,
+    reason = "describes the multipart body in the OpenAPI document"
+)]
+pub struct IcpRecordUpload {
+    /// The element of Recommendation (EU) 2019/1318 (1–7).
+    pub element: i64,
+    /// `policy`, `responsible_person`, `training`, `audit` or `other`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// The person concerned (may be empty).
+    pub person_name: Option<String>,
+    /// Their role or function.
+    pub person_role: Option<String>,
+    /// Date (`YYYY-MM-DD`).
+    pub date: String,
+    /// Details.
+    pub details: Option<String>,
+    /// The document (a file part; at most 10 MiB).
+    #[schema(value_type = String, format = Binary)]
+    pub document: Vec<u8>,
+}
+
 /// The OpenAPI paths of this module (merged into the document by `crate::api`).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_icp, api_record_icp),
-    components(schemas(IcpRecordView, IcpRecordBody))
+    paths(api_icp, api_record_icp, api_icp_document),
+    components(schemas(IcpRecordView, IcpRecordBody, IcpRecordUpload, IcpDocumentView))
 )]
 pub struct IcpApi;

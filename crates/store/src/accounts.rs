@@ -1159,11 +1159,34 @@ impl Store {
         if !raw.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
+        let hash = token_hash(raw);
+        if let Some(hit) = self.reads.token(&hash) {
+            return Ok(Some(hit));
+        }
+        let generation = self.reads.generation();
+        let found = self.token_auth_read(&hash)?;
+        if let Some(v) = &found {
+            self.reads.put_token(hash, generation, v.clone());
+        }
+        Ok(found)
+    }
+
+    /// [`Store::token_auth`] answered from memory only, without blocking on the database: `None`
+    /// when the answer is not kept (then ask [`Store::token_auth`]). Entries follow the read
+    /// cache's rules: dropped by any write of the store and after one second.
+    #[must_use]
+    pub fn token_auth_kept(&self, raw: &str) -> Option<(User, OrgScope)> {
+        if !raw.starts_with(TOKEN_PREFIX) {
+            return None;
+        }
+        self.reads.token(&token_hash(raw))
+    }
+
+    fn token_auth_read(&self, hash: &str) -> Result<Option<(User, OrgScope)>, StoreError> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        let hash = token_hash(raw);
         let row: Option<TokenRow> = api_tokens::table
-            .filter(api_tokens::token_hash.eq(&hash))
+            .filter(api_tokens::token_hash.eq(hash))
             .select((
                 api_tokens::id,
                 api_tokens::org_id,

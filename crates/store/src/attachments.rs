@@ -289,3 +289,58 @@ impl Store {
             .load(&mut *self.conn()?)?)
     }
 }
+
+/// The document types accepted for the records of the compliance programme (MIME essence, lower
+/// case): PDF, images, plain text and CSV, and office documents (OOXML, OpenDocument).
+pub const DOCUMENT_TYPES: [&str; 10] = [
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/msword",
+];
+
+/// The MIME essence of a content type (`text/plain; charset=utf-8` → `text/plain`), lower case.
+#[must_use]
+pub fn mime_essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether a content type is one of [`DOCUMENT_TYPES`] (parameters ignored).
+#[must_use]
+pub fn document_type_allowed(content_type: &str) -> bool {
+    DOCUMENT_TYPES.contains(&mime_essence(content_type).as_str())
+}
+
+impl Store {
+    /// The descriptions (without bytes) of documents of the scope's organisation by id; unknown
+    /// ids and other organisations' documents are left out.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn attachments_by_ids(
+        &self,
+        scope: &OrgScope,
+        ids: &[String],
+    ) -> Result<Vec<Attachment>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(attachments::table
+            .filter(attachments::org_id.eq(scope.org_id()))
+            .filter(attachments::id.eq_any(ids))
+            .order(attachments::id.asc())
+            .select(Attachment::as_select())
+            .load(&mut *self.conn()?)?)
+    }
+}

@@ -157,6 +157,25 @@ pub fn append_in(
     org_id: &str,
     event: AuditEvent,
 ) -> Result<AuditRecord, StoreError> {
+    let mut records = append_all_in(conn, org_id, vec![event])?;
+    records.pop().ok_or_else(|| StoreError::BadAuditEvent {
+        org_id: org_id.to_owned(),
+        reason: "no record was written".to_owned(),
+    })
+}
+
+/// Appends `events`, in order, to the chain of `org_id` inside the caller's transaction, as
+/// [`append_in`] does for one: the chain is locked and its last row read once for all of them,
+/// then the rows are inserted. Nothing is written when one is bad.
+///
+/// # Errors
+/// [`StoreError::BadAuditEvent`] for an event of another organisation or a detail that does not
+/// serialise; a database failure.
+pub fn append_all_in(
+    conn: &mut DbConnection,
+    org_id: &str,
+    events: Vec<AuditEvent>,
+) -> Result<Vec<AuditRecord>, StoreError> {
     let bad = |reason: String| StoreError::BadAuditEvent {
         org_id: org_id.to_owned(),
         reason,
@@ -164,17 +183,23 @@ pub fn append_in(
     if org_id.is_empty() {
         return Err(bad("no organisation id".to_owned()));
     }
-    if event.org_id != org_id {
-        return Err(bad(format!(
-            "the event belongs to organisation {:?}",
-            event.org_id
-        )));
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    let detail_text = serde_json::to_string(&event.detail)
-        .map_err(|e| bad(format!("detail cannot be serialised: {e}")))?;
-    let detail: Value = serde_json::from_str(&detail_text)
-        .map_err(|e| bad(format!("detail does not read back: {e}")))?;
-    let event = AuditEvent { detail, ..event };
+    let mut checked = Vec::with_capacity(events.len());
+    for event in events {
+        if event.org_id != org_id {
+            return Err(bad(format!(
+                "the event belongs to organisation {:?}",
+                event.org_id
+            )));
+        }
+        let detail_text = serde_json::to_string(&event.detail)
+            .map_err(|e| bad(format!("detail cannot be serialised: {e}")))?;
+        let detail: Value = serde_json::from_str(&detail_text)
+            .map_err(|e| bad(format!("detail does not read back: {e}")))?;
+        checked.push((AuditEvent { detail, ..event }, detail_text));
+    }
 
     lock_chain(conn, org_id)?;
     let last: Option<(i64, String)> = audit_log::table
@@ -184,7 +209,7 @@ pub fn append_in(
         .first(conn)
         .optional()?;
     // Sealing after a record reads only its position and hash.
-    let prev = last.map(|(seq, hash)| AuditRecord {
+    let mut prev = last.map(|(seq, hash)| AuditRecord {
         seq: u64::try_from(seq).unwrap_or(0),
         event: AuditEvent {
             at: String::new(),
@@ -197,21 +222,31 @@ pub fn append_in(
         prev_hash: String::new(),
         hash,
     });
-    let record = seal(prev.as_ref(), event);
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditRow {
-            org_id,
-            seq: i64::try_from(record.seq).unwrap_or(i64::MAX),
-            at: &record.event.at,
-            actor: &record.event.actor,
-            action: &record.event.action,
-            subject: &record.event.subject,
-            detail: &detail_text,
-            prev_hash: &record.prev_hash,
-            hash: &record.hash,
-        })
-        .execute(conn)?;
-    Ok(record)
+    let mut records = Vec::with_capacity(checked.len());
+    let mut texts = Vec::with_capacity(checked.len());
+    for (event, detail_text) in checked {
+        let record = seal(prev.as_ref(), event);
+        prev = Some(record.clone());
+        records.push(record);
+        texts.push(detail_text);
+    }
+    // One statement per row: diesel's multi-row insert is not available across both backends.
+    for (record, detail) in records.iter().zip(&texts) {
+        diesel::insert_into(audit_log::table)
+            .values(NewAuditRow {
+                org_id,
+                seq: i64::try_from(record.seq).unwrap_or(i64::MAX),
+                at: &record.event.at,
+                actor: &record.event.actor,
+                action: &record.event.action,
+                subject: &record.event.subject,
+                detail,
+                prev_hash: &record.prev_hash,
+                hash: &record.hash,
+            })
+            .execute(conn)?;
+    }
+    Ok(records)
 }
 
 /// The record of a row, and why it cannot be a record of the chain, if it cannot (a position

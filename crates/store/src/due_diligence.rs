@@ -19,8 +19,13 @@
 //!   notification without an authority is refused (field `authority`) and nothing is written;
 //! - an answer "licence required" is a binding answer: later operations with the same item and
 //!   end user need an authorisation under Art. 5(1) ([`BindingAnswer::binds`]);
-//! - every write appends its audit row in the same transaction (`dd.answered`, `dd.concluded`,
-//!   `notification.drafted`, `notification.sent`, `notification.answered`).
+//! - a new file may start from the latest concluded file of the organisation for the same item
+//!   and end user ([`Store::reuse_dd_file`]): its answers are carried over, each marked with the
+//!   file copied from and who first gave it when ([`CarriedAnswer`]); the new file is open and
+//!   is concluded and signed anew. An open file, or a file concluded "aware" whose notification
+//!   the authority has not answered, is not reused ([`reuse_refusal`]);
+//! - every write appends its audit row in the same transaction (`dd.answered`, `dd.reused`,
+//!   `dd.concluded`, `notification.drafted`, `notification.sent`, `notification.answered`).
 
 use std::collections::BTreeMap;
 
@@ -31,7 +36,8 @@ use vigil_domain::Law;
 use vigil_domain::access::Action;
 use vigil_domain::audit::AuditEvent;
 use vigil_domain::due_diligence::{
-    Catalogue, Conclusion, Evaluation, check_answers, check_conclusion, evaluate,
+    CarryOver, Catalogue, Changes, Conclusion, Evaluation, ReuseRefusal, carry_over, check_answers,
+    check_conclusion, evaluate, rerun_due, reuse_refusal,
 };
 use vigil_domain::notification::{NoticeInput, NoticeItem, NoticeParty, draft_notification};
 
@@ -85,6 +91,40 @@ diesel::table! {
         updated_by -> Text,
         /// When last changed (µs).
         updated_at -> BigInt,
+        /// The concluded file this one started from (reuse for the same item and end user).
+        reused_from -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The answers a file carried over from a concluded file (reuse).
+    dd_carried_answers (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// Organisation.
+        org_id -> Text,
+        /// The new file.
+        file_id -> Text,
+        /// Question id.
+        question -> Text,
+        /// The answer carried over.
+        value -> Text,
+        /// The file copied from.
+        source_file_id -> Text,
+        /// The file where the answer was first given (the first of a chain of reuses).
+        origin_file_id -> Text,
+        /// Who gave the answer there (user id).
+        answered_by -> Text,
+        /// When (µs).
+        answered_at -> BigInt,
+        /// Who carried it over (user id).
+        carried_by -> Text,
+        /// When (µs).
+        carried_at -> BigInt,
+        /// Who changed it in the new file (then it is the new file's own answer).
+        replaced_by -> Nullable<Text>,
+        /// When (µs).
+        replaced_at -> Nullable<BigInt>,
     }
 }
 
@@ -191,6 +231,7 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(
     dd_files,
     dd_answer_changes,
+    dd_carried_answers,
     dd_notifications,
     dd_binding_answers
 );
@@ -245,6 +286,8 @@ pub struct DdFile {
     pub updated_by: String,
     /// When last changed (µs).
     pub updated_at: i64,
+    /// The concluded file this one started from.
+    pub reused_from: Option<String>,
 }
 
 impl DdFile {
@@ -609,6 +652,7 @@ fn new_file_in(
         created_at: now,
         updated_by: scope.user_id().to_owned(),
         updated_at: now,
+        reused_from: None,
     };
     diesel::insert_into(dd_files::table)
         .values((
@@ -811,6 +855,19 @@ pub fn save_answers_in(
                 dd_answer_changes::changed_at.eq(now),
             ))
             .execute(conn)?;
+        // A carried-over answer the officer changes becomes the new file's own.
+        diesel::update(
+            dd_carried_answers::table
+                .filter(dd_carried_answers::org_id.eq(scope.org_id()))
+                .filter(dd_carried_answers::file_id.eq(&file.id))
+                .filter(dd_carried_answers::question.eq(q))
+                .filter(dd_carried_answers::replaced_at.is_null()),
+        )
+        .set((
+            dd_carried_answers::replaced_by.eq(scope.user_id()),
+            dd_carried_answers::replaced_at.eq(now),
+        ))
+        .execute(conn)?;
         if v.is_empty() {
             current.remove(q);
         } else {
@@ -1426,5 +1483,471 @@ impl Store {
         }
         subject.party_ids = party_ids.to_vec();
         Ok(all.into_iter().filter(|b| b.binds(&subject)).collect())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reuse of a concluded file for the same item and end user.
+
+/// An answer a file carried over from a concluded file.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = dd_carried_answers)]
+pub struct CarriedAnswer {
+    /// Id.
+    pub id: String,
+    /// Organisation.
+    pub org_id: String,
+    /// The new file.
+    pub file_id: String,
+    /// Question id.
+    pub question: String,
+    /// The answer carried over.
+    pub value: String,
+    /// The file copied from.
+    pub source_file_id: String,
+    /// The file where the answer was first given.
+    pub origin_file_id: String,
+    /// Who gave it there.
+    pub answered_by: String,
+    /// When (µs).
+    pub answered_at: i64,
+    /// Who carried it over.
+    pub carried_by: String,
+    /// When (µs).
+    pub carried_at: i64,
+    /// Who changed it in the new file.
+    pub replaced_by: Option<String>,
+    /// When (µs).
+    pub replaced_at: Option<i64>,
+}
+
+impl CarriedAnswer {
+    /// Still the carried-over answer (not changed in the new file since).
+    #[must_use]
+    pub fn is_current(&self) -> bool {
+        self.replaced_at.is_none()
+    }
+}
+
+/// A concluded file of another operation for the same item and end user, as offered for reuse.
+#[derive(Debug, Clone)]
+pub struct ReuseOffer {
+    /// The file.
+    pub file: DdFile,
+    /// Its operation's reference (its id when it has none).
+    pub operation_reference: String,
+    /// The signing officer's name.
+    pub concluded_by_name: String,
+    /// Its notification (a file concluded "aware").
+    pub notification: Option<Notification>,
+    /// Why it may not be reused (none: it may).
+    pub refusal: Option<ReuseRefusal>,
+    /// The re-run triggers fired since its conclusion (ids of `law/due-diligence.toml`): the
+    /// carried-over answers they concern must be revisited.
+    pub triggers: Vec<String>,
+}
+
+/// What reusing a file did.
+#[derive(Debug, Clone)]
+pub struct Reused {
+    /// The new, open file.
+    pub file: DdFile,
+    /// What was carried over and what was left behind.
+    pub carried: CarryOver,
+    /// The triggers fired since the source was concluded.
+    pub triggers: Vec<String>,
+}
+
+/// Whether a file is about the operation's item (its record, else its name) and end user (its
+/// party record when both are known, else name and country).
+fn covers(file: &DdFile, op: &OperationSubject) -> bool {
+    let item = op.item_names.iter().any(|n| same(n, &file.item_name))
+        || file
+            .item_id
+            .as_ref()
+            .is_some_and(|id| op.item_ids.contains(id));
+    let end_user = file
+        .party_id
+        .as_ref()
+        .is_some_and(|id| op.party_ids.contains(id))
+        || op.end_users.iter().any(|(n, c)| {
+            same(n, &file.end_user_name) && c.eq_ignore_ascii_case(&file.end_user_country)
+        });
+    !file.item_name.is_empty() && item && end_user
+}
+
+/// The parties (name, country) an OPERATION names, any role.
+fn parties_of(input_json: &str) -> Vec<(String, String)> {
+    let input: Value = serde_json::from_str(input_json).unwrap_or(Value::Null);
+    input["parties"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or_default().trim().to_owned(),
+                        p["country"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_ascii_uppercase(),
+                    )
+                })
+                .filter(|(n, _)| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn date_of(micros: i64) -> Option<Date> {
+    time::OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))
+        .ok()
+        .map(time::OffsetDateTime::date)
+}
+
+/// The re-run triggers fired since `file` was concluded, for an operation `op` starting from it:
+/// a party of `op` that the file's operation did not name, a release of the file's item
+/// registered after the conclusion, the file's own answer that the destination came under new
+/// measures, and the months elapsed.
+fn triggers_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    cat: &Catalogue,
+    file: &DdFile,
+    op: &OperationRecord,
+    today: Date,
+) -> Result<Vec<String>, diesel::result::Error> {
+    let Some(concluded_at) = file.concluded_at else {
+        return Ok(Vec::new());
+    };
+    let Some(concluded_on) = date_of(concluded_at) else {
+        return Ok(Vec::new());
+    };
+    let new_product_release = match &file.item_id {
+        Some(item) => {
+            let n: i64 = crate::releases::item_releases::table
+                .filter(crate::releases::item_releases::org_id.eq(scope.org_id()))
+                .filter(crate::releases::item_releases::item_id.eq(item))
+                .filter(crate::releases::item_releases::created_at.gt(concluded_at))
+                .count()
+                .get_result(conn)?;
+            n > 0
+        }
+        None => false,
+    };
+    let source_input: Option<String> = operations::table
+        .filter(operations::org_id.eq(scope.org_id()))
+        .filter(operations::id.eq(&file.operation_id))
+        .select(operations::input_json)
+        .first(conn)
+        .optional()?;
+    let before = source_input.as_deref().map(parties_of).unwrap_or_default();
+    let new_end_user = parties_of(&op.input_json)
+        .iter()
+        .any(|(n, c)| !before.iter().any(|(bn, bc)| same(n, bn) && c == bc));
+    let changes = Changes {
+        new_end_user,
+        new_product_release,
+        destination_new_measures: file
+            .answers()
+            .get("new_measures")
+            .is_some_and(|v| v == "yes"),
+    };
+    Ok(rerun_due(cat, concluded_on, today, &changes)
+        .into_iter()
+        .map(|t| t.id.clone())
+        .collect())
+}
+
+fn notification_of_file(
+    conn: &mut DbConnection,
+    org_id: &str,
+    file_id: &str,
+) -> Result<Option<Notification>, diesel::result::Error> {
+    dd_notifications::table
+        .filter(dd_notifications::org_id.eq(org_id))
+        .filter(dd_notifications::file_id.eq(file_id))
+        .order((
+            dd_notifications::created_at.desc(),
+            dd_notifications::id.desc(),
+        ))
+        .select(Notification::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn refusal_of(file: &DdFile, notification: Option<&Notification>) -> Option<ReuseRefusal> {
+    reuse_refusal(
+        file.is_concluded(),
+        file.conclusion(),
+        notification.is_some_and(|n| n.answer.is_some()),
+    )
+}
+
+/// The concluded files of the organisation's other operations for the operation's item and end
+/// user, newest conclusion first, each with its signer, notification, whether it may be reused
+/// and the triggers fired since.
+fn offers_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    cat: &Catalogue,
+    op: &OperationRecord,
+    today: Date,
+) -> Result<Vec<ReuseOffer>, diesel::result::Error> {
+    let subject = subject_in(conn, scope.org_id(), op)?;
+    if subject.item_names.is_empty() || subject.end_users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let files: Vec<DdFile> = dd_files::table
+        .filter(dd_files::org_id.eq(scope.org_id()))
+        .filter(dd_files::status.eq("concluded"))
+        .filter(dd_files::operation_id.ne(&op.id))
+        .order((dd_files::concluded_at.desc(), dd_files::id.desc()))
+        .select(DdFile::as_select())
+        .load(conn)?;
+    let mut out = Vec::new();
+    for file in files.into_iter().filter(|f| covers(f, &subject)) {
+        let notification = notification_of_file(conn, scope.org_id(), &file.id)?;
+        let reference: Option<String> = operations::table
+            .filter(operations::org_id.eq(scope.org_id()))
+            .filter(operations::id.eq(&file.operation_id))
+            .select(operations::reference)
+            .first(conn)
+            .optional()?;
+        let signer = file.concluded_by.clone().unwrap_or_default();
+        let name: Option<String> = users::table
+            .filter(users::id.eq(&signer))
+            .select(users::display_name)
+            .first(conn)
+            .optional()?;
+        out.push(ReuseOffer {
+            refusal: refusal_of(&file, notification.as_ref()),
+            triggers: triggers_in(conn, scope, cat, &file, op, today)?,
+            operation_reference: reference
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| file.operation_id.clone()),
+            concluded_by_name: name.filter(|n| !n.is_empty()).unwrap_or(signer),
+            notification,
+            file,
+        });
+    }
+    Ok(out)
+}
+
+/// Where an answer of `source` was first given: the origin of a still-current carried answer of
+/// `source`, else the last change of `source` that set it, else `source`'s last change.
+fn origin_in(
+    conn: &mut DbConnection,
+    org_id: &str,
+    source: &DdFile,
+    question: &str,
+    value: &str,
+) -> Result<(String, String, i64), diesel::result::Error> {
+    let carried: Option<CarriedAnswer> = dd_carried_answers::table
+        .filter(dd_carried_answers::org_id.eq(org_id))
+        .filter(dd_carried_answers::file_id.eq(&source.id))
+        .filter(dd_carried_answers::question.eq(question))
+        .filter(dd_carried_answers::replaced_at.is_null())
+        .select(CarriedAnswer::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(c) = carried.filter(|c| c.value == value) {
+        return Ok((c.origin_file_id, c.answered_by, c.answered_at));
+    }
+    let change: Option<(String, i64)> = dd_answer_changes::table
+        .filter(dd_answer_changes::org_id.eq(org_id))
+        .filter(dd_answer_changes::file_id.eq(&source.id))
+        .filter(dd_answer_changes::question.eq(question))
+        .order((
+            dd_answer_changes::changed_at.desc(),
+            dd_answer_changes::id.desc(),
+        ))
+        .select((dd_answer_changes::changed_by, dd_answer_changes::changed_at))
+        .first(conn)
+        .optional()?;
+    Ok(match change {
+        Some((by, at)) => (source.id.clone(), by, at),
+        None => (
+            source.id.clone(),
+            source.updated_by.clone(),
+            source.updated_at,
+        ),
+    })
+}
+
+/// Opens a new file for an operation from a concluded file of the organisation for the same
+/// item and end user, inside the caller's transaction: the answers still in the catalogue are
+/// carried over ([`carry_over`]), each kept as carried over (the file copied from, where and by
+/// whom it was first given) and as a change of the new file's answers; the new file is open and
+/// needs its own signed conclusion. Audited `dd.reused` (the source, what was carried over and
+/// left behind, the triggers fired since the source's conclusion). All or nothing.
+///
+/// # Errors
+/// [`RecordError::Forbidden`] (a role that may not enter records), [`RecordError::NotFound`]
+/// (no such operation, or no such file in the organisation), [`RecordError::Invalid`] (`from`
+/// empty), [`RecordError::Refused`] (the source is not concluded, or concluded "aware" with the
+/// authority's answer pending ([`reuse_refusal`]), or about another item or end user; or the
+/// operation already has an open file), a database failure.
+pub fn reuse_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    law: &Law,
+    operation_id: &str,
+    from: &str,
+    today: Date,
+) -> Result<Reused, RecordError> {
+    may(scope, Action::Enter)?;
+    let cat = catalogue(law)?;
+    let op = operation_in(conn, scope, operation_id)?;
+    let from = from.trim();
+    if from.is_empty() {
+        return Err(RecordError::Invalid {
+            field: "from",
+            reason: "the id of a concluded due-diligence file of the organisation".to_owned(),
+        });
+    }
+    let source: DdFile = dd_files::table
+        .filter(dd_files::org_id.eq(scope.org_id()))
+        .filter(dd_files::id.eq(from))
+        .select(DdFile::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(RecordError::NotFound)?;
+    let notification = notification_of_file(conn, scope.org_id(), &source.id)?;
+    if let Some(refusal) = refusal_of(&source, notification.as_ref()) {
+        return Err(RecordError::Refused(format!(
+            "file {} cannot be reused: {}",
+            source.id,
+            refusal.message()
+        )));
+    }
+    let subject = subject_in(conn, scope.org_id(), &op)?;
+    if !covers(&source, &subject) {
+        return Err(RecordError::Refused(format!(
+            "file {} is about {} for {} ({}); this operation names another item or end user: a file is reused only for the same item and end user",
+            source.id, source.item_name, source.end_user_name, source.end_user_country
+        )));
+    }
+    if latest_file_in(conn, scope.org_id(), operation_id)?.is_some_and(|f| !f.is_concluded()) {
+        return Err(RecordError::Refused(
+            "the operation already has an open file: complete it; a concluded file is reused only to open a new one".to_owned(),
+        ));
+    }
+    let carried = carry_over(cat, &source.answers());
+    let mut file = new_file_in(conn, scope, law, &op, &carried.kept)?;
+    diesel::update(dd_files::table.filter(dd_files::id.eq(&file.id)))
+        .set(dd_files::reused_from.eq(&source.id))
+        .execute(conn)?;
+    file.reused_from = Some(source.id.clone());
+    let now = now_micros();
+    for (q, v) in &carried.kept {
+        let (origin, by, at) = origin_in(conn, scope.org_id(), &source, q, v)?;
+        diesel::insert_into(dd_answer_changes::table)
+            .values((
+                dd_answer_changes::id.eq(new_id()?),
+                dd_answer_changes::org_id.eq(scope.org_id()),
+                dd_answer_changes::file_id.eq(&file.id),
+                dd_answer_changes::question.eq(q),
+                dd_answer_changes::old_value.eq(None::<String>),
+                dd_answer_changes::new_value.eq(v),
+                dd_answer_changes::changed_by.eq(scope.user_id()),
+                dd_answer_changes::changed_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(dd_carried_answers::table)
+            .values((
+                dd_carried_answers::id.eq(new_id()?),
+                dd_carried_answers::org_id.eq(scope.org_id()),
+                dd_carried_answers::file_id.eq(&file.id),
+                dd_carried_answers::question.eq(q),
+                dd_carried_answers::value.eq(v),
+                dd_carried_answers::source_file_id.eq(&source.id),
+                dd_carried_answers::origin_file_id.eq(&origin),
+                dd_carried_answers::answered_by.eq(&by),
+                dd_carried_answers::answered_at.eq(at),
+                dd_carried_answers::carried_by.eq(scope.user_id()),
+                dd_carried_answers::carried_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    let triggers = triggers_in(conn, scope, cat, &source, &op, today)?;
+    audit(
+        conn,
+        scope,
+        "dd.reused",
+        format!("operation:{operation_id}"),
+        json!({
+            "file": file.id,
+            "from": source.id,
+            "from_operation": source.operation_id,
+            "from_conclusion": source.conclusion,
+            "from_concluded_at": source.concluded_at,
+            "from_catalogue": source.catalogue_version,
+            "catalogue": file.catalogue_version,
+            "carried": carried.kept.keys().collect::<Vec<_>>(),
+            "dropped": carried.dropped.iter().map(|(q, why)| json!({"question": q, "reason": why})).collect::<Vec<_>>(),
+            "triggers": triggers,
+            "authority_answer": notification.as_ref().and_then(|n| n.answer.clone()),
+        }),
+    )?;
+    Ok(Reused {
+        file,
+        carried,
+        triggers,
+    })
+}
+
+impl Store {
+    /// The concluded files of the organisation's other operations for an operation's item and
+    /// end user, offered as starting points of its next file (see [`ReuseOffer`]), newest
+    /// conclusion first.
+    ///
+    /// # Errors
+    /// [`RecordError::NotFound`] (no such operation), a database failure.
+    pub fn dd_reuse_offers(
+        &self,
+        scope: &OrgScope,
+        law: &Law,
+        operation_id: &str,
+        today: Date,
+    ) -> Result<Vec<ReuseOffer>, RecordError> {
+        let cat = catalogue(law)?;
+        let mut conn = self.conn()?;
+        let conn: &mut DbConnection = &mut conn;
+        let op = operation_in(conn, scope, operation_id)?;
+        Ok(offers_in(conn, scope, cat, &op, today)?)
+    }
+
+    /// Opens a new file from a concluded one (see [`reuse_in`]) in its own transaction.
+    ///
+    /// # Errors
+    /// As [`reuse_in`].
+    pub fn reuse_dd_file(
+        &self,
+        scope: &OrgScope,
+        law: &Law,
+        operation_id: &str,
+        from: &str,
+        today: Date,
+    ) -> Result<Reused, RecordError> {
+        may(scope, Action::Enter)?;
+        self.write_tx(|c| reuse_in(c, scope, law, operation_id, from, today))
+    }
+
+    /// The answers a file carried over, by question.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn dd_carried_answers(
+        &self,
+        scope: &OrgScope,
+        file_id: &str,
+    ) -> Result<Vec<CarriedAnswer>, StoreError> {
+        Ok(dd_carried_answers::table
+            .filter(dd_carried_answers::org_id.eq(scope.org_id()))
+            .filter(dd_carried_answers::file_id.eq(file_id))
+            .order(dd_carried_answers::question.asc())
+            .select(CarriedAnswer::as_select())
+            .load(&mut *self.conn()?)?)
     }
 }

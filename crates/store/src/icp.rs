@@ -9,7 +9,12 @@
 //!   admins: the programme is the management's) — [`IcpError::Forbidden`] otherwise;
 //! - a write is validated whole first: every bad field is named ([`IcpError::Invalid`]) and
 //!   nothing is written;
-//! - every record appends its `icp.recorded` audit row in the same transaction.
+//! - every record appends its `icp.recorded` audit row in the same transaction;
+//! - a record may come with its document, uploaded with it ([`Store::record_icp_with_document`]):
+//!   at most [`MAX_ATTACHMENT_BYTES`] ([`IcpError::TooLarge`]), of a type of
+//!   [`DOCUMENT_TYPES`](crate::attachments::DOCUMENT_TYPES) ([`IcpError::UnsupportedType`]), stored with its SHA-256 as an attachment `icp:RECORD` in
+//!   the same transaction as the record (`attachment.added`, then `icp.recorded` naming it), all
+//!   or nothing.
 //!
 //! Records are never edited or deleted: a superseded policy is followed by a newer record.
 
@@ -19,7 +24,10 @@ use vigil_domain::access::Action;
 use vigil_domain::audit::AuditEvent;
 
 use crate::accounts::{OrgScope, now_micros};
-use crate::attachments::attachments;
+use crate::attachments::{
+    Attachment, MAX_ATTACHMENT_BYTES, add_attachment_in, attachments, document_type_allowed,
+    mime_essence,
+};
 use crate::audit::append_in;
 use crate::records::new_id;
 use crate::schema::{memberships, users};
@@ -88,6 +96,24 @@ pub enum IcpError {
     /// No randomness for an id.
     #[error("cannot get random bytes: {0}")]
     Random(String),
+    /// The document is larger than [`MAX_ATTACHMENT_BYTES`]; nothing was written.
+    #[error("document: {size} bytes; at most 10 MiB (10485760 bytes) may be attached")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+    },
+    /// The document's type is not one of
+    /// [`DOCUMENT_TYPES`](crate::attachments::DOCUMENT_TYPES); nothing was written.
+    #[error(
+        "document: type `{content_type}` is not accepted (PDF, PNG, JPEG, text, CSV, Word, Excel or OpenDocument)"
+    )]
+    UnsupportedType {
+        /// The type as sent.
+        content_type: String,
+    },
+    /// The document could not be stored (its name, or the database).
+    #[error(transparent)]
+    Attachment(#[from] crate::attachments::AttachmentError),
 }
 
 impl From<diesel::result::Error> for IcpError {
@@ -145,6 +171,35 @@ pub struct NewIcpRecord<'a> {
     pub details: &'a str,
     /// The id of a document of the organisation (empty: none).
     pub attachment_id: &'a str,
+}
+
+/// A document uploaded with a record.
+#[derive(Debug, Clone, Copy)]
+pub struct IcpDocument<'a> {
+    /// File name as uploaded.
+    pub filename: &'a str,
+    /// MIME type as uploaded.
+    pub content_type: &'a str,
+    /// The bytes.
+    pub bytes: &'a [u8],
+}
+
+/// Checks a document's size and type: [`IcpError::TooLarge`], [`IcpError::UnsupportedType`].
+///
+/// # Errors
+/// As said.
+pub fn check_document(doc: &IcpDocument<'_>) -> Result<(), IcpError> {
+    if doc.bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(IcpError::TooLarge {
+            size: doc.bytes.len(),
+        });
+    }
+    if !document_type_allowed(doc.content_type) {
+        return Err(IcpError::UnsupportedType {
+            content_type: mime_essence(doc.content_type),
+        });
+    }
+    Ok(())
 }
 
 /// A checked record, ready to insert.
@@ -258,11 +313,51 @@ pub fn insert_icp_record_in(
     scope: &OrgScope,
     new: &NewIcpRecord<'_>,
 ) -> Result<IcpRecord, IcpError> {
+    insert_icp_record_with_document_in(conn, scope, new, None)
+}
+
+/// Inserts a record with the document uploaded with it (when there is one) on `conn`, inside
+/// the caller's transaction: the document is stored as the attachment `icp:RECORD`
+/// (`attachment.added`), then the record naming it (`icp.recorded`, with the document's name and
+/// SHA-256).
+///
+/// # Errors
+/// As [`insert_icp_record_in`]; [`IcpError::TooLarge`], [`IcpError::UnsupportedType`];
+/// [`IcpError::Invalid`] (`document`) for a document given with an `attachment_id`;
+/// [`IcpError::Attachment`] for a bad file name.
+pub fn insert_icp_record_with_document_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    new: &NewIcpRecord<'_>,
+    document: Option<&IcpDocument<'_>>,
+) -> Result<IcpRecord, IcpError> {
     if !scope.role().allows(Action::Decide) {
         return Err(IcpError::Forbidden);
     }
-    let c = check(new).map_err(IcpError::Invalid)?;
-    if let Some(att) = &c.attachment_id {
+    let mut c = check(new).map_err(IcpError::Invalid)?;
+    if let Some(doc) = document {
+        check_document(doc)?;
+        if c.attachment_id.is_some() {
+            return Err(IcpError::Invalid(vec![FieldError {
+                field: "document",
+                reason: "upload a document or name one (attachment_id), not both".to_owned(),
+            }]));
+        }
+    }
+    let id = new_id().map_err(|e| IcpError::Random(e.to_string()))?;
+    let mut uploaded: Option<Attachment> = None;
+    if let Some(doc) = document {
+        let att = add_attachment_in(
+            conn,
+            scope,
+            &format!("icp:{id}"),
+            doc.filename,
+            &mime_essence(doc.content_type),
+            doc.bytes,
+        )?;
+        c.attachment_id = Some(att.id.clone());
+        uploaded = Some(att);
+    } else if let Some(att) = &c.attachment_id {
         let found: i64 = attachments::table
             .filter(attachments::org_id.eq(scope.org_id()))
             .filter(attachments::id.eq(att))
@@ -276,7 +371,7 @@ pub fn insert_icp_record_in(
         }
     }
     let record = IcpRecord {
-        id: new_id().map_err(|e| IcpError::Random(e.to_string()))?,
+        id,
         org_id: scope.org_id().to_owned(),
         element: c.element,
         kind: c.kind,
@@ -319,6 +414,13 @@ pub fn insert_icp_record_in(
                 "kind": record.kind,
                 "title": record.title,
                 "date": record.record_date,
+                "attachment": record.attachment_id,
+                "document": uploaded.as_ref().map(|a| json!({
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                })),
             }),
         },
     )?;
@@ -340,6 +442,66 @@ impl Store {
         }
         check(new).map_err(IcpError::Invalid)?;
         self.write_tx(|c| insert_icp_record_in(c, scope, new))
+    }
+
+    /// Records an entry with the document uploaded with it (see
+    /// [`insert_icp_record_with_document_in`]) in one transaction: all or nothing.
+    ///
+    /// # Errors
+    /// As [`insert_icp_record_with_document_in`].
+    pub fn record_icp_with_document(
+        &self,
+        scope: &OrgScope,
+        new: &NewIcpRecord<'_>,
+        document: Option<&IcpDocument<'_>>,
+    ) -> Result<IcpRecord, IcpError> {
+        if !scope.role().allows(Action::Decide) {
+            return Err(IcpError::Forbidden);
+        }
+        check(new).map_err(IcpError::Invalid)?;
+        if let Some(doc) = document {
+            check_document(doc)?;
+        }
+        self.write_tx(|c| insert_icp_record_with_document_in(c, scope, new, document))
+    }
+
+    /// The document of a record of the scope's organisation, with its bytes (`None`: no such
+    /// record in the organisation, or no document).
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn icp_document(
+        &self,
+        scope: &OrgScope,
+        record_id: &str,
+    ) -> Result<Option<(Attachment, Vec<u8>)>, StoreError> {
+        let Some(att) = self
+            .icp_record(scope, record_id)?
+            .and_then(|r| r.attachment_id)
+        else {
+            return Ok(None);
+        };
+        self.attachment(scope, &att)
+    }
+
+    /// The documents of the scope's organisation's programme (without bytes), by id.
+    ///
+    /// # Errors
+    /// A database failure.
+    pub fn icp_documents(
+        &self,
+        scope: &OrgScope,
+        records: &[IcpRecord],
+    ) -> Result<std::collections::BTreeMap<String, Attachment>, StoreError> {
+        let ids: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.attachment_id.clone())
+            .collect();
+        Ok(self
+            .attachments_by_ids(scope, &ids)?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect())
     }
 
     /// The scope's organisation's programme: by element, newest date first.

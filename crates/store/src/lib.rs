@@ -29,17 +29,21 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
+#[cfg(feature = "sqlite")]
+mod checkpoint;
 pub mod due_diligence;
 pub mod icp;
 pub mod licences;
 pub mod lifecycle;
 pub mod lists;
 pub mod party_screening;
+mod read_cache;
 pub mod records;
 pub mod releases;
 pub mod retention;
 pub mod review;
 pub mod schema;
+pub mod spdx;
 pub mod transmissions;
 
 use std::path::PathBuf;
@@ -78,9 +82,11 @@ const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres
 
 /// Settings applied to every SQLite connection: wait for a busy database rather than fail,
 /// enforce foreign keys, write-ahead log for concurrent readers.
+/// The automatic checkpoint is off: [`checkpoint`] runs it off the request path.
 #[cfg(feature = "sqlite")]
 const SQLITE_INIT: &str = "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                           PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+                           PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                           PRAGMA wal_autocheckpoint = 0;";
 
 /// Which backend a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +304,11 @@ pub type Conn = PooledConnection<ConnectionManager<DbConnection>>;
 pub struct Store {
     pool: Pool<ConnectionManager<DbConnection>>,
     url: DbUrl,
+    /// SQLite: keeps the write-ahead-log checkpoint thread running (see [`checkpoint`]).
+    #[cfg(feature = "sqlite")]
+    _checkpoints: Option<checkpoint::Alive>,
+    /// Reads of the transmissions' hot path, invalidated by every write (see [`read_cache`]).
+    reads: std::sync::Arc<read_cache::ReadCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -368,8 +379,29 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(ConnectionInit))
-            .build(ConnectionManager::<DbConnection>::new(cs))?;
-        Ok(Store { pool, url })
+            .build(ConnectionManager::<DbConnection>::new(&cs))?;
+        #[cfg(feature = "sqlite")]
+        let checkpoints = match url {
+            #[cfg(feature = "sqlite")]
+            DbUrl::Sqlite(_) => Some(checkpoint::start(&cs).map_err(|e| StoreError::Connect {
+                url: url.display(),
+                source: diesel::ConnectionError::BadConnection(format!(
+                    "cannot start the checkpoint thread: {e}"
+                )),
+            })?),
+            #[allow(
+                unreachable_patterns,
+                reason = "reached when the SQLite backend is not compiled in"
+            )]
+            _ => None,
+        };
+        Ok(Store {
+            pool,
+            url,
+            #[cfg(feature = "sqlite")]
+            _checkpoints: checkpoints,
+            reads: std::sync::Arc::default(),
+        })
     }
 
     /// The backend.
@@ -393,7 +425,23 @@ impl Store {
     /// Runs `f` in one write transaction on a pooled connection. The first statement is a write
     /// that changes nothing (and fires no trigger), so that SQLite takes its write lock now rather
     /// than fail to upgrade a read lock later (see [`crate::audit`]).
+    /// When it ends, every read kept in memory is out of date (see [`read_cache`]).
     pub(crate) fn write_tx<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let r = self.write_tx_keeping_reads(f);
+        self.reads.invalidate();
+        r
+    }
+
+    /// [`Store::write_tx`] for a transaction that writes none of the tables the read cache
+    /// depends on (tokens, users, memberships, organisations, items, classifications, releases):
+    /// recording a transmission.
+    pub(crate) fn write_tx_keeping_reads<T, E>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E>

@@ -115,6 +115,24 @@ pub fn insert_hold_in(
     cause: HoldCause,
     detail: &serde_json::Value,
 ) -> Result<Hold, RecordError> {
+    let (hold, event) = hold_row_in(conn, org_id, actor, operation_id, cause, detail)?;
+    append_in(conn, org_id, event)?;
+    Ok(hold)
+}
+
+/// [`insert_hold_in`] without its audit row: the `operation.held` event is returned for the
+/// caller to append (with others, [`crate::audit::append_all_in`]) before its transaction ends.
+///
+/// # Errors
+/// As [`insert_hold_in`].
+pub fn hold_row_in(
+    conn: &mut DbConnection,
+    org_id: &str,
+    actor: &str,
+    operation_id: &str,
+    cause: HoldCause,
+    detail: &serde_json::Value,
+) -> Result<(Hold, AuditEvent), RecordError> {
     let updated = diesel::update(
         operations::table
             .filter(operations::org_id.eq(org_id))
@@ -150,19 +168,15 @@ pub fn insert_hold_in(
             operation_holds::created_at.eq(hold.created_at),
         ))
         .execute(conn)?;
-    append_in(
-        conn,
-        org_id,
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: org_id.to_owned(),
-            actor: actor.to_owned(),
-            action: "operation.held".to_owned(),
-            subject: format!("operation:{operation_id}"),
-            detail: json!({"hold": hold.id, "cause": hold.cause, "detail": detail}),
-        },
-    )?;
-    Ok(hold)
+    let event = AuditEvent {
+        at: crate::audit::now(),
+        org_id: org_id.to_owned(),
+        actor: actor.to_owned(),
+        action: "operation.held".to_owned(),
+        subject: format!("operation:{operation_id}"),
+        detail: json!({"hold": hold.id, "cause": hold.cause, "detail": detail}),
+    };
+    Ok((hold, event))
 }
 
 /// How a hold is released.

@@ -330,3 +330,69 @@ diesel::allow_tables_to_appear_in_same_query!(
     operation_parties,
     operation_holds
 );
+
+diesel::table! {
+    /// Imported SPDX 3 documents of export-control assessments (one per document and
+    /// organisation).
+    spdx_imports (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// Organisation.
+        org_id -> Text,
+        /// The SpdxDocument's spdxId.
+        document_id -> Text,
+        /// The SpdxDocument's name.
+        document_name -> Text,
+        /// The document's `specVersion`.
+        spec_version -> Text,
+        /// SHA-256 of the document as received (hex).
+        content_sha256 -> Text,
+        /// Imported by (user id).
+        imported_by -> Text,
+        /// When (µs).
+        imported_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The export-control assessments read from an imported SPDX document: proposals an
+    /// officer accepts into a classification record (never a silent replacement).
+    spdx_assessments (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// Organisation.
+        org_id -> Text,
+        /// The import.
+        import_id -> Text,
+        /// The item matched (by name) or created.
+        item_id -> Text,
+        /// The package's version (the version label).
+        version_label -> Text,
+        /// The package's spdxId.
+        element_id -> Text,
+        /// The assessment's spdxId.
+        assessment_id -> Text,
+        /// The EU Annex I entries (JSON array).
+        entries_json -> Text,
+        /// `yes` when the document states "not listed in Annex I".
+        not_listed -> Text,
+        /// Classifications against other specifications (JSON array).
+        foreign_json -> Text,
+        /// `yes`, `no` or `unknown`.
+        cyber_surveillance -> Text,
+        /// The assessor named by the document.
+        assessor -> Text,
+        /// The assessment time, as given.
+        assessed_at -> Text,
+        /// `proposed`, `informative` or `accepted`.
+        status -> Text,
+        /// The classification record made on acceptance.
+        classification_id -> Nullable<Text>,
+        /// Accepted by (user id).
+        decided_by -> Nullable<Text>,
+        /// When accepted (µs).
+        decided_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(spdx_imports, spdx_assessments);

@@ -27,9 +27,9 @@ use vigil_domain::icp::{DrawRequest, QuotaUnit, Refusal, RequestLine, check_draw
 use vigil_domain::law::ControlCode;
 
 use crate::accounts::{OrgScope, now_micros};
-use crate::audit::append_in;
+use crate::audit::append_all_in;
 use crate::licences::{LicenceError, licence_drawdowns, licence_in, licences};
-use crate::lifecycle::{HoldCause, insert_hold_in};
+use crate::lifecycle::{HoldCause, hold_row_in};
 use crate::records::{ClassificationRecord, Item, OperationRecord, RecordError, new_id};
 use crate::releases::{ReleaseStatus, release_status_in};
 use crate::schema::{classifications, items, operations};
@@ -359,26 +359,15 @@ fn text(field: &'static str, v: &str, max: usize) -> Result<(), TransmissionErro
     Ok(())
 }
 
-fn audit(
-    conn: &mut DbConnection,
-    scope: &OrgScope,
-    action: &str,
-    subject: String,
-    detail: serde_json::Value,
-) -> Result<(), TransmissionError> {
-    append_in(
-        conn,
-        scope.org_id(),
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: scope.org_id().to_owned(),
-            actor: scope.user_id().to_owned(),
-            action: action.to_owned(),
-            subject,
-            detail,
-        },
-    )?;
-    Ok(())
+fn event(scope: &OrgScope, action: &str, subject: String, detail: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        at: crate::audit::now(),
+        org_id: scope.org_id().to_owned(),
+        actor: scope.user_id().to_owned(),
+        action: action.to_owned(),
+        subject,
+        detail,
+    }
 }
 
 /// Tries every licence of the organisation in turn (soonest expiry first) on `conn`: the first
@@ -391,6 +380,7 @@ fn draw_in(
     new: &NewTransmission<'_>,
     ask: &DrawAsk,
     operation_id: &str,
+    events: &mut Vec<AuditEvent>,
 ) -> Result<Result<Drawn, Vec<LicenceRefusals>>, TransmissionError> {
     let unit = new.purpose.unit();
     let req = DrawRequest {
@@ -452,8 +442,7 @@ fn draw_in(
                 licence_drawdowns::drawn_at.eq(drawn_at),
             ))
             .execute(conn)?;
-        audit(
-            conn,
+        events.push(event(
             scope,
             "licence.drawn_down",
             format!("licence:{id}"),
@@ -466,7 +455,7 @@ fn draw_in(
                 })).collect::<Vec<_>>(),
                 "warnings": d.warnings.iter().map(|w| w.message.clone()).collect::<Vec<_>>(),
             }),
-        )?;
+        ));
         let u = d.units.iter().find(|u| u.unit == unit);
         return Ok(Ok(Drawn {
             licence_id: id,
@@ -552,10 +541,12 @@ pub fn record_transmission_in(
             operations::retain_until.eq(&op.retain_until),
         ))
         .execute(conn)?;
+    // The audit rows, appended together at the end (one lock, one read of the chain's end).
+    let mut events: Vec<AuditEvent> = Vec::with_capacity(4);
     let mut drawn = None;
     let mut refusals = Vec::new();
     if let (TransmissionDecision::Allow, Some(ask)) = (decision, &new.draw) {
-        match draw_in(conn, scope, new, ask, &op_id)? {
+        match draw_in(conn, scope, new, ask, &op_id, &mut events)? {
             Ok(d) => {
                 authorisation = format!("{} licence {}", d.kind, d.number);
                 drawn = Some(d);
@@ -595,8 +586,7 @@ pub fn record_transmission_in(
         .execute(conn)?;
         op.decision.clone_from(&operation_decision);
     }
-    audit(
-        conn,
+    events.push(event(
         scope,
         "operation.assessed",
         format!("operation:{op_id}"),
@@ -609,10 +599,10 @@ pub fn record_transmission_in(
             "retain_until": op.retain_until,
             "transmission": true,
         }),
-    )?;
+    ));
     let mut hold_id = None;
     if decision != TransmissionDecision::Allow {
-        let hold = insert_hold_in(
+        let (hold, held) = hold_row_in(
             conn,
             scope.org_id(),
             scope.user_id(),
@@ -624,6 +614,7 @@ pub fn record_transmission_in(
                 "reasons": reasons,
             }),
         )?;
+        events.push(held);
         op.status = "blocked".to_owned();
         hold_id = Some(hold.id);
     }
@@ -669,8 +660,7 @@ pub fn record_transmission_in(
             transmissions::created_at.eq(t.created_at),
         ))
         .execute(conn)?;
-    audit(
-        conn,
+    events.push(event(
         scope,
         "transmission.recorded",
         format!("transmission:{}", t.id),
@@ -689,7 +679,8 @@ pub fn record_transmission_in(
             "authorisation": t.authorisation,
             "licence": t.licence_id,
         }),
-    )?;
+    ));
+    append_all_in(conn, scope.org_id(), events)?;
     Ok(Recorded {
         transmission: t,
         operation: op,
@@ -712,7 +703,8 @@ impl Store {
         if !scope.role().allows(Action::Enter) {
             return Err(TransmissionError::Forbidden);
         }
-        self.write_tx(|c| record_transmission_in(c, scope, new))
+        // Writes none of the tables the read cache depends on.
+        self.write_tx_keeping_reads(|c| record_transmission_in(c, scope, new))
     }
 
     /// The scope's organisation's transmissions, newest first (at most `limit`).
@@ -765,6 +757,24 @@ impl Store {
     /// # Errors
     /// A database failure.
     pub fn item_version(
+        &self,
+        scope: &OrgScope,
+        item: &str,
+        version: &str,
+    ) -> Result<Option<ItemVersion>, StoreError> {
+        let key = crate::read_cache::version_key(scope.org_id(), item, version);
+        if let Some(hit) = self.reads.version(&key) {
+            return Ok(Some(hit));
+        }
+        let generation = self.reads.generation();
+        let found = self.item_version_read(scope, item, version)?;
+        if let Some(v) = &found {
+            self.reads.put_version(key, generation, v.clone());
+        }
+        Ok(found)
+    }
+
+    fn item_version_read(
         &self,
         scope: &OrgScope,
         item: &str,

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use time::macros::date;
 use vigil_domain::due_diligence::{
-    Changes, Conclusion, FileRisk, check_answers, check_conclusion, evaluate, rerun_due,
+    Changes, Conclusion, FileRisk, ReuseRefusal, carry_over, check_answers, check_conclusion,
+    evaluate, rerun_due, reuse_refusal,
 };
 use vigil_domain::notification::{NoticeInput, NoticeItem, NoticeParty, draft_notification};
 
@@ -263,4 +264,73 @@ fn a_notice_without_an_authority_or_reasons_is_refused() {
     // Only an exporter of a Member State notifies under Art. 5(2).
     let e = draft_notification(&LAW, &notice("US")).unwrap_err();
     assert_eq!(e.errors[0].path, "exporter_country");
+}
+
+#[test]
+fn reuse_carries_over_the_answers_still_in_the_catalogue_and_never_the_conclusion() {
+    let c = LAW.due_diligence().unwrap();
+    let mut source = clean();
+    source.insert("retired_question".to_owned(), "yes".to_owned());
+    source.insert("screened".to_owned(), "perhaps".to_owned());
+    source.insert("reluctance".to_owned(), "  ".to_owned());
+    let carried = carry_over(c, &source);
+    // Every valid answer, trimmed; the conclusion is not an answer and is never carried.
+    assert_eq!(
+        carried.kept.get("art_2_20").map(String::as_str),
+        Some("met")
+    );
+    assert!(!carried.kept.contains_key("screened"));
+    assert!(!carried.kept.contains_key("reluctance"));
+    assert!(!carried.kept.contains_key("retired_question"));
+    assert_eq!(carried.kept.len(), clean().len() - 2);
+    let dropped: Vec<&str> = carried.dropped.iter().map(|(q, _)| q.as_str()).collect();
+    assert_eq!(dropped, ["retired_question", "screened"]);
+    assert!(carried.dropped[0].1.contains(&c.version));
+    assert!(carried.dropped[1].1.contains("yes or no"));
+    // The carried answers are checked answers: the new file evaluates like any other.
+    assert!(check_answers(c, &carried.kept).is_ok());
+    let e = evaluate(&LAW, c, &carried.kept);
+    assert_eq!(e.missing, ["screened", "reluctance"]);
+}
+
+#[test]
+fn art_5_2_an_aware_file_is_not_reused_while_the_authority_has_not_answered() {
+    // Open: nothing signed to start from.
+    assert_eq!(
+        reuse_refusal(false, None, false),
+        Some(ReuseRefusal::NotConcluded)
+    );
+    // Not aware: reusable.
+    assert_eq!(reuse_refusal(true, Some(Conclusion::NotAware), false), None);
+    // Aware, notification pending: the awareness persists; not reusable.
+    let r = reuse_refusal(true, Some(Conclusion::Aware), false);
+    assert_eq!(r, Some(ReuseRefusal::AwaitingAuthority));
+    assert!(r.unwrap().message().contains("Art. 5(2)"));
+    // Aware, answered: reusable (a "licence required" answer binds the later operation anyway).
+    assert_eq!(reuse_refusal(true, Some(Conclusion::Aware), true), None);
+}
+
+#[test]
+fn the_triggers_fired_since_a_reused_file_was_concluded_are_listed() {
+    let c = LAW.due_diligence().unwrap();
+    let concluded = date!(2025 - 03 - 31);
+    let ids = |today, changes: &Changes| -> Vec<String> {
+        rerun_due(c, concluded, today, changes)
+            .into_iter()
+            .map(|t| t.id.clone())
+            .collect()
+    };
+    assert!(ids(date!(2025 - 09 - 01), &Changes::default()).is_empty());
+    let changes = Changes {
+        new_product_release: true,
+        ..Changes::default()
+    };
+    assert_eq!(
+        ids(date!(2025 - 09 - 01), &changes),
+        ["new_product_release"]
+    );
+    assert_eq!(
+        ids(date!(2026 - 03 - 31), &changes),
+        ["new_product_release", "months_elapsed"]
+    );
 }

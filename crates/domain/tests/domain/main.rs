@@ -11,4 +11,5 @@ mod law_data;
 mod licences;
 mod properties;
 mod rules;
+mod spdx;
 mod support;

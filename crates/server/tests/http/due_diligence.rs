@@ -526,3 +526,328 @@ async fn the_page_form_shows_errors_next_to_the_fields_and_writes_nothing() {
     // The other triggers have not fired.
     assert!(!page.body.contains("<li class=\"warn\">A new end user"));
 }
+
+/// Answers of a file without a human-rights signal: "not aware" may be signed.
+fn clean_answers() -> serde_json::Value {
+    let mut a = answers();
+    for q in ["security_links", "prior_misuse", "repression_documented"] {
+        a["answers"][q] = "no".into();
+    }
+    a["answers"]["technical_limits"] = "yes".into();
+    a
+}
+
+async fn actions_of(s: &Server, org: &str, prefix: &'static str) -> Vec<String> {
+    let (st, org) = (s.store.clone(), org.to_owned());
+    blocking(move || {
+        st.audit_records(&org, &AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.event.action)
+            .filter(|a| a.starts_with(prefix))
+            .collect()
+    })
+    .await
+}
+
+/// See: issue 7 ("Due-diligence file per operation (and reusable per end user and item)").
+#[tokio::test]
+async fn issue_7_a_concluded_file_is_reused_for_the_same_item_and_end_user_and_signed_anew() {
+    let s = spawn_with_store().await;
+    let t = team(&s).await;
+    let r = api(
+        s.addr,
+        "POST",
+        "/api/v1/items",
+        &t.operator,
+        r#"{"name": "VG-CROWD", "kind": "software", "description": "Facial recognition platform"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let item_id = r.json()["id"].as_str().unwrap().to_owned();
+    let end_user = "Cairo Metro Company";
+
+    // The first operation's file, concluded "not aware" by an officer.
+    let first = new_operation(&s, &t.operator, "EXP-RE-1", end_user).await;
+    let first_dd = format!(
+        "/api/v1/operations/{}/due-diligence",
+        first["id"].as_str().unwrap()
+    );
+    let r = api(
+        s.addr,
+        "PUT",
+        &first_dd,
+        &t.operator,
+        &clean_answers().to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let source = r.json()["file"]["id"].as_str().unwrap().to_owned();
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("{first_dd}/conclusion"),
+        &t.officer,
+        r#"{"conclusion":"not_aware","justification":"No human-rights signal; contract clauses and technical limits in place."}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // A second operation, same item and end user: the file is offered, with no trigger fired.
+    let second = new_operation(&s, &t.operator, "EXP-RE-2", "cairo  metro company").await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let dd = format!("/api/v1/operations/{second_id}/due-diligence");
+    let v = api(s.addr, "GET", &dd, &t.auditor, "").await.json();
+    assert!(v["file"].is_null());
+    let offer = &v["reuse_offers"][0];
+    assert_eq!(offer["file_id"], source.as_str(), "{v}");
+    assert_eq!(offer["conclusion"], "not_aware");
+    assert_eq!(offer["reusable"], true);
+    assert_eq!(offer["operation_reference"], "EXP-RE-1");
+    assert_eq!(offer["triggers"], serde_json::json!([]));
+    // A release of the item since the conclusion: the trigger is listed with the offer.
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("/api/v1/items/{item_id}/releases"),
+        &t.operator,
+        r#"{"version_label": "2.0", "answers": {}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = api(s.addr, "GET", &dd, &t.auditor, "").await.json();
+    assert_eq!(
+        v["reuse_offers"][0]["triggers"],
+        serde_json::json!(["new_product_release"])
+    );
+
+    // Refusals write nothing: an auditor (403); another organisation's operation or file (404);
+    // a missing `from` (422).
+    let from = serde_json::json!({ "from": source }).to_string();
+    let r = api(s.addr, "POST", &dd, &t.auditor, &from).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = api(s.addr, "POST", &dd, &t.stranger, &from).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let theirs = new_operation(&s, &t.stranger, "EXP-RE-X", end_user).await;
+    let r = api(
+        s.addr,
+        "POST",
+        &format!(
+            "/api/v1/operations/{}/due-diligence",
+            theirs["id"].as_str().unwrap()
+        ),
+        &t.stranger,
+        &from,
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.body.contains("due-diligence file"), "{}", r.body);
+    let r = api(s.addr, "POST", &dd, &t.operator, "{}").await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(api(s.addr, "GET", &dd, &t.auditor, "").await.json()["file"].is_null());
+    assert!(actions_of(&s, &t.org, "dd.reused").await.is_empty());
+
+    // The operator starts from it: every answer carried over, marked with its source.
+    let r = api(s.addr, "POST", &dd, &t.operator, &from).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    let file = &v["file"];
+    assert_eq!(file["status"], "open");
+    assert!(file["conclusion"].is_null());
+    assert_eq!(file["reused_from"], source.as_str());
+    let n = clean_answers()["answers"].as_object().unwrap().len();
+    assert_eq!(file["answers"].as_object().unwrap().len(), n);
+    let carried = file["carried_over"].as_array().unwrap();
+    assert_eq!(carried.len(), n, "{file}");
+    for k in carried {
+        assert_eq!(k["source_file"], source.as_str());
+        assert_eq!(k["origin_file"], source.as_str());
+        assert!(!k["answered_by"].as_str().unwrap().is_empty());
+        assert!(k["answered_at"].as_str().unwrap().starts_with("20"), "{k}");
+    }
+    assert!(v["evaluation"]["missing"].as_array().unwrap().is_empty());
+    assert_eq!(actions_of(&s, &t.org, "dd.reused").await, ["dd.reused"]);
+    // Reusing again while that file is open is refused.
+    let r = api(s.addr, "POST", &dd, &t.operator, &from).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
+    // The officer changes one answer: it is the new file's own; the others stay carried over.
+    let r = api(
+        s.addr,
+        "PUT",
+        &dd,
+        &t.operator,
+        r#"{"answers":{"technical_limits":"no"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let file = r.json()["file"].clone();
+    let carried: Vec<&str> = file["carried_over"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["question"].as_str().unwrap())
+        .collect();
+    assert_eq!(carried.len(), n - 1);
+    assert!(!carried.contains(&"technical_limits"));
+    // The page shows which answers were carried over and which are new.
+    let page = get(
+        s.addr,
+        &format!("/orgs/{}/operations/{second_id}/due-diligence", t.org),
+        Some(&t.officer_session),
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"dd-reused-from\""), "{}", page.body);
+    assert!(page.body.contains("id=\"q-screened-carried\""));
+    assert!(page.body.contains("id=\"q-technical_limits-new\""));
+    assert!(!page.body.contains("id=\"q-technical_limits-carried\""));
+    assert!(
+        page.body.contains("Olga Operator"),
+        "who answered originally"
+    );
+
+    // The conclusion is still required, and signed by an officer.
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("{dd}/conclusion"),
+        &t.operator,
+        r#"{"conclusion":"not_aware","justification":"Reviewed again."}"#,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let v = api(s.addr, "GET", &dd, &t.officer, "").await.json();
+    assert_eq!(v["file"]["status"], "open");
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("{dd}/conclusion"),
+        &t.officer,
+        r#"{"conclusion":"not_aware","justification":"Carried-over answers reviewed; release 2.0 adds no covert feature."}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["file"]["conclusion"], "not_aware");
+
+    // Through the page: a third operation starts from the latest file with the form.
+    let third = new_operation(&s, &t.operator, "EXP-RE-3", end_user).await;
+    let third_page = format!(
+        "/orgs/{}/operations/{}/due-diligence",
+        t.org,
+        third["id"].as_str().unwrap()
+    );
+    let page = get(s.addr, &third_page, Some(&t.officer_session)).await;
+    assert!(page.body.contains("id=\"dd-reuse-form\""), "{}", page.body);
+    let r = post(
+        s.addr,
+        &format!("{third_page}/reuse"),
+        Some(&t.officer_session),
+        &form(&[("from", "no-such-file")]),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = post(
+        s.addr,
+        &format!("{third_page}/reuse"),
+        Some(&t.officer_session),
+        &form(&[("from", &source)]),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        actions_of(&s, &t.org, "dd.reused").await,
+        ["dd.reused", "dd.reused"]
+    );
+}
+
+/// See: issue 7. A file that is not concluded, or concluded "aware" while the authority has not
+/// answered its notification, is not a starting point (Art. 5(2) of Regulation (EU) 2021/821).
+#[tokio::test]
+async fn issue_7_an_open_file_or_an_aware_file_awaiting_the_authority_is_not_reused() {
+    let s = spawn_with_store().await;
+    let t = team(&s).await;
+    let end_user = "Directorate of Public Security";
+    let a = new_operation(&s, &t.operator, "EXP-AW-1", end_user).await;
+    let a_dd = format!(
+        "/api/v1/operations/{}/due-diligence",
+        a["id"].as_str().unwrap()
+    );
+    let r = api(s.addr, "PUT", &a_dd, &t.operator, &answers().to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let source = r.json()["file"]["id"].as_str().unwrap().to_owned();
+    let from = serde_json::json!({ "from": source }).to_string();
+    let b = new_operation(&s, &t.operator, "EXP-AW-2", end_user).await;
+    let b_id = b["id"].as_str().unwrap().to_owned();
+    let b_dd = format!("/api/v1/operations/{b_id}/due-diligence");
+
+    // Open: 422 with a clear message; nothing written.
+    let r = api(s.addr, "POST", &b_dd, &t.operator, &from).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("not concluded"), "{}", r.body);
+    assert!(api(s.addr, "GET", &b_dd, &t.auditor, "").await.json()["file"].is_null());
+
+    // Concluded "aware", the notification not answered: offered as refused, and refused.
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("{a_dd}/conclusion"),
+        &t.officer,
+        r#"{"conclusion":"aware","justification":"The end user's ministry is reported to track protesters."}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let nid = r.json()["notifications"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = api(s.addr, "GET", &b_dd, &t.auditor, "").await.json();
+    assert_eq!(v["reuse_offers"][0]["reusable"], false, "{v}");
+    assert_eq!(v["reuse_offers"][0]["refusal"], "awaiting_authority");
+    let r = api(s.addr, "POST", &b_dd, &t.operator, &from).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("authority"), "{}", r.body);
+    assert!(api(s.addr, "GET", &b_dd, &t.auditor, "").await.json()["file"].is_null());
+    let page = get(
+        s.addr,
+        &format!("/orgs/{}/operations/{b_id}/due-diligence", t.org),
+        Some(&t.officer_session),
+    )
+    .await;
+    assert!(
+        page.body
+            .contains(&format!("id=\"dd-offer-refused-{source}\"")),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("id=\"dd-reuse-form\""));
+    assert!(actions_of(&s, &t.org, "dd.reused").await.is_empty());
+
+    // Once the authority has answered, the file may be reused; the new file is open and must be
+    // concluded anew.
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("/api/v1/notifications/{nid}/sent"),
+        &t.officer,
+        r#"{"sent_on":"2026-06-02","reference":"LRAR 1A"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api(
+        s.addr,
+        "POST",
+        &format!("/api/v1/notifications/{nid}/answer"),
+        &t.officer,
+        r#"{"answer":"not_required","reference":"SBDU-2026-0043","date":"2026-06-20"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api(s.addr, "POST", &b_dd, &t.operator, &from).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["file"]["status"], "open");
+    assert_eq!(v["file"]["reused_from"], source.as_str());
+    assert!(v["file"]["conclusion"].is_null());
+    assert_eq!(v["evaluation"]["suggestion"], "aware");
+}

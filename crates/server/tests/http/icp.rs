@@ -401,3 +401,350 @@ async fn the_icp_api_records_and_lists_and_names_bad_fields() {
     let list = api(s.addr, "GET", "/api/v1/icp", &x_t, "").await.json();
     assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
 }
+
+/// A request with a binary body: status, headers, body.
+async fn send_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, BTreeMap<String, String>, Vec<u8>) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut raw = req.into_bytes();
+    raw.extend_from_slice(body);
+    // The server may answer before reading a refused body whole.
+    let _ = s.write_all(&raw).await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, out[split + 4..].to_vec())
+}
+
+const BOUNDARY: &str = "vigilIcpBoundary7";
+
+/// A `multipart/form-data` body: the text fields, then the document (name, type, bytes).
+fn multipart_body(fields: &[(&str, &str)], document: Option<(&str, &str, &[u8])>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in fields {
+        out.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((name, ct, bytes)) = document {
+        out.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    out
+}
+
+/// A policy document with every byte value (not text).
+fn policy_pdf() -> Vec<u8> {
+    let mut b = b"%PDF-1.7\n% export control policy\n".to_vec();
+    b.extend(0u8..=255);
+    b.extend_from_slice(b"\n%%EOF\n");
+    b
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("doc");
+    std::fs::write(&p, bytes).unwrap();
+    let out = Command::new("sha256sum").arg(&p).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn count(store: &Store, org: &str, action: &str) -> usize {
+    store
+        .audit_records(
+            org,
+            &AuditFilter {
+                action: Some(action.into()),
+                ..AuditFilter::default()
+            },
+        )
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn icp_documents_are_uploaded_with_the_record_and_downloaded_unchanged() {
+    let s = spawn_with_store().await;
+    let (officer, officer_session) = member(
+        &s,
+        "off@icp-doc.example",
+        "Olive Officer",
+        "ICP Doc Org",
+        Role::Officer,
+    )
+    .await;
+    let (auditor, _) = member(
+        &s,
+        "aud@icp-doc.example",
+        "Ada",
+        "ICP Doc Org",
+        Role::Auditor,
+    )
+    .await;
+    let (stranger, stranger_session) =
+        member(&s, "x@other-doc.example", "Xena", "Other Org", Role::Admin).await;
+    let org = officer.org_id().to_owned();
+    let st = s.store.clone();
+    let (off_t, aud_t, x_t) = blocking(move || {
+        let tok = |scope: &OrgScope| st.create_token(scope, "icp").unwrap().1;
+        (tok(&officer), tok(&auditor), tok(&stranger))
+    })
+    .await;
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let fields = [
+        ("element", "1"),
+        ("kind", "policy"),
+        ("title", "Export control policy statement"),
+        ("person_name", "Claire Dupont"),
+        ("person_role", "Chief executive"),
+        ("date", "2026-01-05"),
+    ];
+    let pdf = policy_pdf();
+    let expected_sha = sha256_hex(&pdf);
+    let auth = |t: &str| format!("Bearer {t}");
+    let (off_auth, aud_auth, x_auth) = (auth(&off_t), auth(&aud_t), auth(&x_t));
+
+    // Refused uploads write nothing: too large (413), a type not accepted (415).
+    let big = vec![b'a'; vigil_store::attachments::MAX_ATTACHMENT_BYTES + 1];
+    let (status, _, body) = send_bytes(
+        s.addr,
+        "POST",
+        "/api/v1/icp",
+        &[("Authorization", &off_auth), ("Content-Type", &ct)],
+        &multipart_body(&fields, Some(("policy.pdf", "application/pdf", &big))),
+    )
+    .await;
+    assert_eq!(status, 413, "{}", String::from_utf8_lossy(&body));
+    let (status, _, body) = send_bytes(
+        s.addr,
+        "POST",
+        "/api/v1/icp",
+        &[("Authorization", &off_auth), ("Content-Type", &ct)],
+        &multipart_body(
+            &fields,
+            Some(("policy.exe", "application/x-msdownload", b"MZ\x90\x00")),
+        ),
+    )
+    .await;
+    assert_eq!(status, 415, "{}", String::from_utf8_lossy(&body));
+    // A bad field with a good document: 422, and the document is not kept either.
+    let (status, _, body) = send_bytes(
+        s.addr,
+        "POST",
+        "/api/v1/icp",
+        &[("Authorization", &off_auth), ("Content-Type", &ct)],
+        &multipart_body(
+            &[
+                ("element", "9"),
+                ("kind", "policy"),
+                ("title", "T"),
+                ("date", "2026-01-05"),
+            ],
+            Some(("policy.pdf", "application/pdf", &pdf)),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
+    // An auditor may not record.
+    let (status, _, _) = send_bytes(
+        s.addr,
+        "POST",
+        "/api/v1/icp",
+        &[("Authorization", &aud_auth), ("Content-Type", &ct)],
+        &multipart_body(&fields, Some(("policy.pdf", "application/pdf", &pdf))),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (st, o) = (s.store.clone(), org.clone());
+    assert_eq!(
+        blocking(move || (
+            count(&st, &o, "icp.recorded"),
+            count(&st, &o, "attachment.added")
+        ))
+        .await,
+        (0, 0)
+    );
+
+    // The record with its document, in one call.
+    let (status, _, body) = send_bytes(
+        s.addr,
+        "POST",
+        "/api/v1/icp",
+        &[("Authorization", &off_auth), ("Content-Type", &ct)],
+        &multipart_body(
+            &fields,
+            Some(("Politique export — 2026.pdf", "application/pdf", &pdf)),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let id = v["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["document"]["filename"], "Politique export — 2026.pdf");
+    assert_eq!(v["document"]["content_type"], "application/pdf");
+    assert_eq!(v["document"]["size"], pdf.len());
+    assert_eq!(v["document"]["sha256"], expected_sha.as_str());
+    assert_eq!(
+        v["document"]["download"],
+        format!("/api/v1/icp/{id}/document")
+    );
+    let (st, o) = (s.store.clone(), org.clone());
+    assert_eq!(
+        blocking(move || (
+            count(&st, &o, "icp.recorded"),
+            count(&st, &o, "attachment.added")
+        ))
+        .await,
+        (1, 1)
+    );
+
+    // Every member downloads the same bytes; another organisation gets 404.
+    let doc = format!("/api/v1/icp/{id}/document");
+    let (status, headers, bytes) =
+        send_bytes(s.addr, "GET", &doc, &[("Authorization", &aud_auth)], b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, pdf);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert!(headers["content-disposition"].starts_with("attachment"));
+    let (status, _, _) = send_bytes(s.addr, "GET", &doc, &[("Authorization", &x_auth)], b"").await;
+    assert_eq!(status, 404);
+    let page_doc = format!("/orgs/{org}/icp/{id}/document");
+    let (status, _, bytes) = get_bytes(s.addr, &page_doc, &officer_session).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, pdf);
+    let (status, _, _) = get_bytes(s.addr, &page_doc, &stranger_session).await;
+    assert_eq!(status, 404);
+    // The list names the document and its SHA-256.
+    let list = api(s.addr, "GET", "/api/v1/icp", &aud_t, "").await.json();
+    assert_eq!(list[0]["document"]["sha256"], expected_sha.as_str());
+    let list = api(s.addr, "GET", "/api/v1/icp", &x_t, "").await.json();
+    assert!(list.as_array().unwrap().is_empty());
+    // The inspection dossier names the document and its digest under element 1.
+    let (status, _, pdf) = get_bytes(
+        s.addr,
+        &format!("/orgs/{org}/dossier.pdf?from=2026-01-01&to=2026-12-31"),
+        &officer_session,
+    )
+    .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Politiqueexport—2026.pdf"), "{text}");
+    assert!(text.contains(&expected_sha[..16]), "{text}");
+}
+
+#[tokio::test]
+async fn the_icp_page_uploads_a_document_and_links_it() {
+    let s = spawn_with_store().await;
+    let (officer, session) = member(
+        &s,
+        "off@icp-page.example",
+        "Olive Officer",
+        "ICP Page Org",
+        Role::Officer,
+    )
+    .await;
+    let org = officer.org_id().to_owned();
+    let path = format!("/orgs/{org}/icp");
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let cookie = format!("vigil_session={session}");
+    let fields = [
+        ("element", "3"),
+        ("kind", "training"),
+        ("title", "Export-control training 2026"),
+        ("date", "2026-10-14"),
+        ("details", "Attendance list attached."),
+    ];
+    let list = b"name,signature\nOlive,yes\n";
+    // A type not accepted: 415, the error next to the field, nothing written.
+    let (status, _, body) = send_bytes(
+        s.addr,
+        "POST",
+        &path,
+        &[("Cookie", &cookie), ("Content-Type", &ct), SAME],
+        &multipart_body(&fields, Some(("list.html", "text/html", b"<p>x</p>"))),
+    )
+    .await;
+    assert_eq!(status, 415);
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("id=\"document-error\""), "{body}");
+    assert!(
+        body.contains("Export-control training 2026"),
+        "the form is kept"
+    );
+    // The form's enctype and file field.
+    let page = get(s.addr, &path, Some(&session)).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("type=\"file\" accept="));
+    // Accepted: 303, and the page links the document with its SHA-256.
+    let (status, _, _) = send_bytes(
+        s.addr,
+        "POST",
+        &path,
+        &[("Cookie", &cookie), ("Content-Type", &ct), SAME],
+        &multipart_body(&fields, Some(("attendance.csv", "text/csv", list))),
+    )
+    .await;
+    assert_eq!(status, 303);
+    // A record without a document still works through the multipart form (empty file part).
+    let (status, _, _) = send_bytes(
+        s.addr,
+        "POST",
+        &path,
+        &[("Cookie", &cookie), ("Content-Type", &ct), SAME],
+        &multipart_body(&fields, Some(("", "application/octet-stream", b""))),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = get(s.addr, &path, Some(&session)).await;
+    assert!(page.body.contains("attendance.csv"), "{}", page.body);
+    assert!(page.body.contains(&sha256_hex(list)));
+    assert_eq!(page.body.matches("class=\"icp-document\"").count(), 1);
+    let (st, o) = (s.store.clone(), org.clone());
+    assert_eq!(
+        blocking(move || (
+            count(&st, &o, "icp.recorded"),
+            count(&st, &o, "attachment.added")
+        ))
+        .await,
+        (2, 1)
+    );
+}

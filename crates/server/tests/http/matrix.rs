@@ -468,6 +468,51 @@ const ROUTES: &[Route] = &[
         Body::None,
         200,
     ),
+    // SPDX 3 export and import (spdx.rs): every member exports (without `country`: 422 once past
+    // the access check); importing and accepting are an officer's (an empty body: 422; the
+    // matrix's item id names no imported assessment: 404).
+    api(
+        "GET",
+        "/api/v1/items/{id}/spdx",
+        Member(Action::Read),
+        Body::None,
+        422,
+    ),
+    api(
+        "POST",
+        "/api/v1/spdx",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/items/{id}/spdx",
+        Member(Action::Read),
+        Body::None,
+        422,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/spdx",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/spdx",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    page(
+        "POST",
+        "/orgs/{org}/spdx/{id}/accept",
+        Member(Action::Decide),
+        Body::None,
+        404,
+    ),
     // Block -> review -> release (review.rs). A's operation has no hold named `{hold}`: 404 once
     // past the access check.
     page(
@@ -550,6 +595,14 @@ const ROUTES: &[Route] = &[
         Body::None,
         422,
     ),
+    // A record's document: the matrix's records have none (404 for every member).
+    page(
+        "GET",
+        "/orgs/{org}/icp/{id}/document",
+        Member(Action::Read),
+        Body::None,
+        404,
+    ),
     // The Art. 5 due-diligence file (due_diligence.rs): answering is entering, concluding and
     // recording the notification are decisions. An empty form saves no answer (303) and is 422
     // elsewhere; the re-run is 422 while the file is open; the matrix's operation has no
@@ -578,6 +631,14 @@ const ROUTES: &[Route] = &[
     page(
         "POST",
         "/orgs/{org}/operations/{id}/due-diligence/rerun",
+        Member(Action::Enter),
+        Body::None,
+        422,
+    ),
+    // Reuse of a concluded file: without `from`, 422 once past the access check.
+    page(
+        "POST",
+        "/orgs/{org}/operations/{id}/due-diligence/reuse",
         Member(Action::Enter),
         Body::None,
         422,
@@ -616,6 +677,13 @@ const ROUTES: &[Route] = &[
         Member(Action::Read),
         Body::None,
         200,
+    ),
+    api(
+        "POST",
+        "/api/v1/operations/{id}/due-diligence",
+        Member(Action::Enter),
+        Body::None,
+        422,
     ),
     api(
         "POST",
@@ -691,6 +759,13 @@ const ROUTES: &[Route] = &[
         Body::IcpJson,
         201,
     ),
+    api(
+        "GET",
+        "/api/v1/icp/{id}/document",
+        Member(Action::Read),
+        Body::None,
+        404,
+    ),
     // Screening against the served lists (shared by every organisation): any signed-in caller.
     api("POST", "/api/v1/screen", SignedIn, Body::ScreenJson, 200),
     api("POST", "/match/{dataset}", SignedIn, Body::MatchJson, 200),
@@ -747,6 +822,7 @@ fn router_routes() -> Vec<(String, String)> {
         include_str!("../../src/icp.rs"),
         include_str!("../../src/party_screening.rs"),
         include_str!("../../src/transmissions.rs"),
+        include_str!("../../src/spdx.rs"),
     ]
     .concat();
     let src = src.as_str();

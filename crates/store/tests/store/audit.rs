@@ -4,7 +4,7 @@
 use super::*;
 
 use vigil_domain::audit::{AuditEvent, AuditRecord, ChainError, GENESIS};
-use vigil_store::audit::{AuditFilter, SYSTEM_ORG, append_in};
+use vigil_store::audit::{AuditFilter, SYSTEM_ORG, append_all_in, append_in};
 
 fn event(org: &str, n: u32) -> AuditEvent {
     AuditEvent {
@@ -188,6 +188,36 @@ store_test!(an_append_rolls_back_with_its_transaction, |store| {
     let again = store.append_audit("org-t", event("org-t", 3)).unwrap();
     assert_eq!(again.seq, 3);
     assert_eq!(verified(store, "org-t"), Ok(3));
+});
+
+store_test!(several_events_append_in_order_in_one_call, |store| {
+    append(store, "org-m", 1);
+    let recs = {
+        let mut c = store.conn().unwrap();
+        let c: &mut DbConnection = &mut c;
+        c.transaction(|c| {
+            append_all_in(
+                c,
+                "org-m",
+                vec![event("org-m", 1), event("org-m", 2), event("org-m", 3)],
+            )
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        recs.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert_eq!(recs[1].prev_hash, recs[0].hash);
+    assert_eq!(verified(store, "org-m"), Ok(4));
+    // One bad event: none is written.
+    let mut c = store.conn().unwrap();
+    let c: &mut DbConnection = &mut c;
+    let e = c
+        .transaction(|c| append_all_in(c, "org-m", vec![event("org-m", 5), event("org-x", 6)]))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::BadAuditEvent { .. }), "{e}");
+    assert_eq!(verified(store, "org-m"), Ok(4));
 });
 
 store_test!(concurrent_appends_do_not_fork_the_chain, |store| {

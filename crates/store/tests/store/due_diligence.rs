@@ -566,3 +566,147 @@ store_test!(licence_required_binds_the_same_item_and_end_user, |store| {
     );
     assert!(store.notification(&stranger, &n.id).unwrap().is_none());
 });
+
+fn op_for(store: &Store, scope: &OrgScope, reference: &str, end_user: &str) -> String {
+    let text = serde_json::json!({
+        "reference": reference,
+        "type": "export",
+        "exporter": {"name": "Visiognomie SAS", "country": "FR"},
+        "destination": "EG",
+        "items": [{"id": "VG-CROWD", "description": "Facial recognition platform", "kind": "software", "entries": [], "cyber_surveillance": true}],
+        "parties": [{"role": "end_user", "name": end_user, "country": "EG"}],
+        "end_use": "City safety",
+    })
+    .to_string();
+    store
+        .create_operation(
+            scope,
+            &NewOperation {
+                reference,
+                input_json: &text,
+                assessment_json: r#"{"decision":"no_licence_required"}"#,
+                decision: "no_licence_required",
+                law_version: "test-law",
+                retain_until: None,
+                party_ids: &[],
+            },
+        )
+        .unwrap()
+        .id
+}
+
+fn clean_answers() -> BTreeMap<String, String> {
+    let mut a = aware_answers();
+    for q in ["security_links", "prior_misuse", "repression_documented"] {
+        a.insert(q.to_owned(), "no".to_owned());
+    }
+    a
+}
+
+// See: issue 7. Reuse keeps where each answer came from, across a chain of reuses; refusals
+// write nothing.
+store_test!(a_reused_file_keeps_the_origin_of_each_answer, |store| {
+    let law = law();
+    let today = time::macros::date!(2026 - 11 - 26);
+    let (operator, officer, auditor) = team(store, "reuse");
+    let (_, other_officer, _) = team(store, "reuse-other");
+    let not_aware = conclusion(
+        Conclusion::NotAware,
+        "No human-rights signal; contract clauses in place.",
+    );
+    let op1 = op_for(store, &operator, "EXP-R1", "Cairo Metro Company");
+    let f1 = store
+        .save_dd_answers(&operator, &law, &op1, &clean_answers())
+        .unwrap();
+    store
+        .conclude_dd_file(&officer, &law, &op1, &not_aware)
+        .unwrap();
+
+    let op2 = op_for(store, &operator, "EXP-R2", "cairo metro  company");
+    let offers = store.dd_reuse_offers(&auditor, &law, &op2, today).unwrap();
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].file.id, f1.id);
+    assert!(offers[0].refusal.is_none());
+    assert_eq!(offers[0].operation_reference, "EXP-R1");
+    // Refusals: an auditor; another organisation's file; another end user's operation.
+    assert!(matches!(
+        store.reuse_dd_file(&auditor, &law, &op2, &f1.id, today),
+        Err(RecordError::Forbidden)
+    ));
+    let theirs = op_for(store, &other_officer, "EXP-X", "Cairo Metro Company");
+    assert!(matches!(
+        store.reuse_dd_file(&other_officer, &law, &theirs, &f1.id, today),
+        Err(RecordError::NotFound)
+    ));
+    let elsewhere = op_for(store, &operator, "EXP-R9", "Someone Else");
+    assert!(
+        store
+            .dd_reuse_offers(&operator, &law, &elsewhere, today)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.reuse_dd_file(&operator, &law, &elsewhere, &f1.id, today),
+        Err(RecordError::Refused(_))
+    ));
+    assert!(store.dd_files(&operator, &elsewhere).unwrap().is_empty());
+    assert!(actions(store, operator.org_id(), "dd.reused").is_empty());
+
+    // The officer reuses it: carried over from file 1, first answered by the operator.
+    let r2 = store
+        .reuse_dd_file(&officer, &law, &op2, &f1.id, today)
+        .unwrap();
+    assert_eq!(r2.file.reused_from.as_deref(), Some(f1.id.as_str()));
+    assert_eq!(r2.carried.kept, clean_answers());
+    assert!(r2.carried.dropped.is_empty());
+    assert!(r2.triggers.is_empty());
+    let carried = store.dd_carried_answers(&officer, &r2.file.id).unwrap();
+    assert_eq!(carried.len(), clean_answers().len());
+    assert!(carried.iter().all(|k| k.source_file_id == f1.id
+        && k.origin_file_id == f1.id
+        && k.answered_by == operator.user_id()
+        && k.carried_by == officer.user_id()
+        && k.is_current()));
+    // Changing an answer makes it the file's own.
+    store
+        .save_dd_answers(
+            &officer,
+            &law,
+            &op2,
+            &BTreeMap::from([("technical_limits".to_owned(), "yes".to_owned())]),
+        )
+        .unwrap();
+    let carried = store.dd_carried_answers(&officer, &r2.file.id).unwrap();
+    let changed = carried
+        .iter()
+        .find(|k| k.question == "technical_limits")
+        .unwrap();
+    assert_eq!(changed.replaced_by.as_deref(), Some(officer.user_id()));
+    store
+        .conclude_dd_file(&officer, &law, &op2, &not_aware)
+        .unwrap();
+
+    // A third operation from file 2: the unchanged answers keep their origin in file 1.
+    let op3 = op_for(store, &operator, "EXP-R3", "Cairo Metro Company");
+    let offers = store.dd_reuse_offers(&operator, &law, &op3, today).unwrap();
+    assert_eq!(offers.len(), 2);
+    assert_eq!(offers[0].file.id, r2.file.id, "newest conclusion first");
+    let r3 = store
+        .reuse_dd_file(&operator, &law, &op3, &r2.file.id, today)
+        .unwrap();
+    let carried = store.dd_carried_answers(&operator, &r3.file.id).unwrap();
+    let screened = carried.iter().find(|k| k.question == "screened").unwrap();
+    assert_eq!(screened.source_file_id, r2.file.id);
+    assert_eq!(screened.origin_file_id, f1.id);
+    assert_eq!(screened.answered_by, operator.user_id());
+    let limits = carried
+        .iter()
+        .find(|k| k.question == "technical_limits")
+        .unwrap();
+    assert_eq!(limits.origin_file_id, r2.file.id);
+    assert_eq!(limits.answered_by, officer.user_id());
+    assert_eq!(
+        actions(store, operator.org_id(), "dd.reused"),
+        ["dd.reused", "dd.reused"]
+    );
+});

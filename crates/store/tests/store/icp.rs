@@ -230,3 +230,61 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    a_record_and_its_uploaded_document_are_written_together,
+    |store| {
+        use vigil_store::attachments::MAX_ATTACHMENT_BYTES;
+        use vigil_store::icp::IcpDocument;
+        let officer = member(store, "off@doc-a.example", "Doc Org A", Role::Officer);
+        let other = member(store, "off@doc-b.example", "Doc Org B", Role::Officer);
+        let pdf = b"%PDF-1.7 policy".to_vec();
+        let doc = IcpDocument {
+            filename: "policy.pdf",
+            content_type: "application/pdf",
+            bytes: &pdf,
+        };
+        // Refused documents write nothing.
+        let big = vec![0u8; MAX_ATTACHMENT_BYTES + 1];
+        let too_large = IcpDocument { bytes: &big, ..doc };
+        assert!(matches!(
+            store.record_icp_with_document(&officer, &policy(), Some(&too_large)),
+            Err(IcpError::TooLarge { .. })
+        ));
+        let html = IcpDocument {
+            content_type: "text/html",
+            ..doc
+        };
+        assert!(matches!(
+            store.record_icp_with_document(&officer, &policy(), Some(&html)),
+            Err(IcpError::UnsupportedType { .. })
+        ));
+        let bad_field = NewIcpRecord {
+            element: "8",
+            ..policy()
+        };
+        assert!(matches!(
+            store.record_icp_with_document(&officer, &bad_field, Some(&doc)),
+            Err(IcpError::Invalid(_))
+        ));
+        assert!(store.icp_records(&officer).unwrap().is_empty());
+        assert_eq!(icp_audit_rows(store, &officer), 0);
+        // Accepted: the document is the record's, with its SHA-256, in the organisation only.
+        let rec = store
+            .record_icp_with_document(&officer, &policy(), Some(&doc))
+            .unwrap();
+        let att = rec.attachment_id.clone().unwrap();
+        let (meta, bytes) = store.icp_document(&officer, &rec.id).unwrap().unwrap();
+        assert_eq!(meta.id, att);
+        assert_eq!(meta.subject, format!("icp:{}", rec.id));
+        assert_eq!(bytes, pdf);
+        assert_eq!(meta.sha256.len(), 64);
+        assert!(store.icp_document(&other, &rec.id).unwrap().is_none());
+        let docs = store
+            .icp_documents(&officer, std::slice::from_ref(&rec))
+            .unwrap();
+        assert_eq!(docs[&att].filename, "policy.pdf");
+        assert!(store.icp_documents(&other, &[rec]).unwrap().is_empty());
+        assert_eq!(icp_audit_rows(store, &officer), 1);
+    }
+);

@@ -112,6 +112,40 @@ store_test!(transmissions_are_recorded_drawn_held_and_scoped, |store| {
     assert_eq!(v.status, ReleaseStatus::Classified);
     assert!(store.item_version(&officer, "sdk", "v9").unwrap().is_none());
     assert!(store.item_version(&other, "sdk", "v1").unwrap().is_none());
+    // Kept in memory, but never past a write: a re-classification shows at once.
+    store
+        .classify_item(
+            &officer,
+            &item_id,
+            &NewClassification {
+                version_label: "v1",
+                sheet_json: "{}",
+                result_json: "{}",
+                entries: &["5A002.a".to_owned()],
+                cyber_surveillance: false,
+                law_version: "x",
+            },
+        )
+        .unwrap();
+    let again = store.item_version(&officer, "SDK", "v1").unwrap().unwrap();
+    assert_eq!(
+        again.basis.unwrap().entries().unwrap(),
+        vec!["5A002.a".to_owned()]
+    );
+    store
+        .classify_item(
+            &officer,
+            &item_id,
+            &NewClassification {
+                version_label: "v1",
+                sheet_json: "{}",
+                result_json: "{}",
+                entries: &["5D002.c.1".to_owned()],
+                cyber_surveillance: false,
+                law_version: "x",
+            },
+        )
+        .unwrap();
 
     // Allowed without a licence: a decided operation, no hold.
     let r = store

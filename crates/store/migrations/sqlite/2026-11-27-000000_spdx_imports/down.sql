@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS spdx_assessments;
+DROP TABLE IF EXISTS spdx_imports;
