@@ -422,9 +422,9 @@ impl Store {
         Ok(self.pool.get()?)
     }
 
-    /// Runs `f` in one write transaction on a pooled connection. The first statement is a write
-    /// that changes nothing (and fires no trigger), so that SQLite takes its write lock now rather
-    /// than fail to upgrade a read lock later (see [`crate::audit`]).
+    /// Runs `f` in one write transaction on a pooled connection. On SQLite the first statement is
+    /// a write that changes nothing (and fires no trigger), so that SQLite takes its write lock
+    /// now rather than fail to upgrade a read lock later (see [`crate::audit`]).
     /// When it ends, every read kept in memory is out of date (see [`read_cache`]).
     pub(crate) fn write_tx<T, E>(
         &self,
@@ -451,10 +451,15 @@ impl Store {
         let mut conn = self.conn()?;
         let conn: &mut DbConnection = &mut conn;
         conn.transaction(|c| {
-            diesel::RunQueryDsl::execute(
-                diesel::sql_query("UPDATE organisations SET id = id WHERE 0 = 1"),
-                c,
-            )?;
+            // SQLite only: PostgreSQL locks rows as they are written, and the round trip would
+            // be wasted there.
+            #[cfg(feature = "sqlite")]
+            if matches!(c, DbConnection::Sqlite(_)) {
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query("UPDATE organisations SET id = id WHERE 0 = 1"),
+                    c,
+                )?;
+            }
             f(c)
         })
     }
