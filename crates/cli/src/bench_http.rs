@@ -312,30 +312,54 @@ fn bench_db(
     }
     // Open loop: 200 requests/s on schedule, whatever the answers' pace; latency is measured
     // from the time each request was due, so a stall shows in every request it delays.
-    open_loop(addr, &transmit, TRANSMIT_RATE, Duration::from_secs(1));
-    let o = open_loop(
-        addr,
-        &transmit,
-        TRANSMIT_RATE,
-        Duration::from_secs(args.seconds),
-    );
-    let mut lat = o.latencies;
-    lat.sort_unstable();
-    let pct = |p: f64| {
-        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    println!(
-        "{:<44} {:>9} {:>7} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>8}  p99 ≤ 5 ms at 200 req/s",
-        "POST /api/v1/transmissions (open loop, 200/s)",
-        o.ok,
-        o.errors,
-        o.ok as f64 / o.elapsed.as_secs_f64(),
-        pct(0.50),
-        pct(0.99),
-        pct(1.0),
-        o.bytes / (o.ok + o.errors).max(1),
-    );
+    // The peer, in the same run and at the same rate: `GET /api/v1/me`, the same bearer token
+    // and HTTP path with no decision and no write — the floor of this machine and client.
+    let me = vec![
+        format!("GET /api/v1/me HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n")
+            .into_bytes(),
+    ];
+    let mut rows = Vec::new();
+    for (label, requests, target) in [
+        (
+            "POST /api/v1/transmissions (open loop, 200/s)",
+            &transmit,
+            "p99 ≤ 5 ms at 200 req/s",
+        ),
+        ("peer: GET /api/v1/me (open loop, 200/s)", &me, "floor"),
+    ] {
+        open_loop(addr, requests, TRANSMIT_RATE, Duration::from_secs(1));
+        let o = open_loop(
+            addr,
+            requests,
+            TRANSMIT_RATE,
+            Duration::from_secs(args.seconds),
+        );
+        let mut lat = o.latencies;
+        lat.sort_unstable();
+        let pct = |p: f64| {
+            lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        println!(
+            "{:<44} {:>9} {:>7} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>8}  {target}",
+            label,
+            o.ok,
+            o.errors,
+            o.ok as f64 / o.elapsed.as_secs_f64(),
+            pct(0.50),
+            pct(0.99),
+            pct(1.0),
+            o.bytes / (o.ok + o.errors).max(1),
+        );
+        rows.push((pct(0.50), pct(0.99)));
+    }
+    if let [(t50, t99), (m50, m99)] = rows[..] {
+        println!(
+            "transmission ÷ peer: p50 {:.1}×, p99 {:.1}×",
+            t50 / m50.max(f64::EPSILON),
+            t99 / m99.max(f64::EPSILON)
+        );
+    }
     server_rt.shutdown_timeout(Duration::from_secs(2));
     Ok(())
 }

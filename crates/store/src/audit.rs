@@ -164,6 +164,42 @@ pub fn append_in(
     })
 }
 
+/// The event of a change made now by `scope`'s user in its organisation.
+pub fn scoped_event(
+    scope: &crate::accounts::OrgScope,
+    action: &str,
+    subject: String,
+    detail: Value,
+) -> AuditEvent {
+    AuditEvent {
+        at: now(),
+        org_id: scope.org_id().to_owned(),
+        actor: scope.user_id().to_owned(),
+        action: action.to_owned(),
+        subject,
+        detail,
+    }
+}
+
+/// Appends [`scoped_event`] to the chain of `scope`'s organisation inside the caller's
+/// transaction (see [`append_in`]).
+///
+/// # Errors
+/// As [`append_in`].
+pub fn append_scoped_in(
+    conn: &mut DbConnection,
+    scope: &crate::accounts::OrgScope,
+    action: &str,
+    subject: String,
+    detail: Value,
+) -> Result<AuditRecord, StoreError> {
+    append_in(
+        conn,
+        scope.org_id(),
+        scoped_event(scope, action, subject, detail),
+    )
+}
+
 /// Appends `events`, in order, to the chain of `org_id` inside the caller's transaction, as
 /// [`append_in`] does for one: the chain is locked and its last row read once for all of them,
 /// then the rows are inserted. Nothing is written when one is bad.

@@ -34,7 +34,6 @@ use serde_json::{Value, json};
 use time::Date;
 use vigil_domain::Law;
 use vigil_domain::access::Action;
-use vigil_domain::audit::AuditEvent;
 use vigil_domain::due_diligence::{
     CarryOver, Catalogue, Changes, Conclusion, Evaluation, ReuseRefusal, carry_over, check_answers,
     check_conclusion, evaluate, rerun_due, reuse_refusal,
@@ -42,7 +41,6 @@ use vigil_domain::due_diligence::{
 use vigil_domain::notification::{NoticeInput, NoticeItem, NoticeParty, draft_notification};
 
 use crate::accounts::{OrgScope, now_micros};
-use crate::audit::append_in;
 use crate::lifecycle::{Hold, HoldCause, insert_hold_in};
 use crate::records::{OperationRecord, RecordError, new_id};
 use crate::schema::{items, operation_parties, operations, parties, users};
@@ -532,18 +530,7 @@ fn audit(
     subject: String,
     detail: Value,
 ) -> Result<(), RecordError> {
-    append_in(
-        conn,
-        scope.org_id(),
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: scope.org_id().to_owned(),
-            actor: scope.user_id().to_owned(),
-            action: action.to_owned(),
-            subject,
-            detail,
-        },
-    )?;
+    crate::audit::append_scoped_in(conn, scope, action, subject, detail)?;
     Ok(())
 }
 

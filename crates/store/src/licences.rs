@@ -21,7 +21,6 @@ use serde_json::json;
 use time::Date;
 use vigil_domain::access::Action;
 use vigil_domain::assess::input::{FieldError, OperationInput, parse_date, parse_json};
-use vigil_domain::audit::AuditEvent;
 use vigil_domain::icp::{
     DrawDown, DrawRequest, GeneralAuthorisationUse, LicenceKind, LicenceTerms, Quota, QuotaUnit,
     Refusal, check_draw_down,
@@ -30,7 +29,6 @@ use vigil_domain::law::{ControlCode, Law};
 
 use crate::accounts::{OrgScope, now_micros};
 use crate::attachments::{AttachmentError, add_attachment_in, random_id};
-use crate::audit::append_in;
 use crate::records::OperationRecord;
 use crate::{DbConnection, Store, StoreError};
 
@@ -340,18 +338,7 @@ fn audit(
     subject: String,
     detail: serde_json::Value,
 ) -> Result<(), LicenceError> {
-    append_in(
-        conn,
-        scope.org_id(),
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: scope.org_id().to_owned(),
-            actor: scope.user_id().to_owned(),
-            action: action.to_owned(),
-            subject,
-            detail,
-        },
-    )?;
+    crate::audit::append_scoped_in(conn, scope, action, subject, detail)?;
     Ok(())
 }
 

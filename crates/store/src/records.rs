@@ -17,10 +17,8 @@
 use diesel::prelude::*;
 use serde_json::json;
 use vigil_domain::access::Action;
-use vigil_domain::audit::AuditEvent;
 
 use crate::accounts::{OrgScope, now_micros};
-use crate::audit::append_in;
 use crate::schema::{classifications, items, operation_parties, operations, parties};
 use crate::{DbConnection, Store, StoreError};
 
@@ -329,6 +327,32 @@ pub(crate) fn new_id() -> Result<String, RecordError> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Writes a classification record on `conn`, inside the caller's transaction (which audits it).
+///
+/// # Errors
+/// A database failure.
+pub(crate) fn insert_classification_in(
+    conn: &mut DbConnection,
+    rec: &ClassificationRecord,
+) -> Result<(), diesel::result::Error> {
+    diesel::insert_into(classifications::table)
+        .values((
+            classifications::id.eq(&rec.id),
+            classifications::org_id.eq(&rec.org_id),
+            classifications::item_id.eq(&rec.item_id),
+            classifications::version_label.eq(&rec.version_label),
+            classifications::sheet_json.eq(&rec.sheet_json),
+            classifications::result_json.eq(&rec.result_json),
+            classifications::entries_json.eq(&rec.entries_json),
+            classifications::cyber_surveillance.eq(&rec.cyber_surveillance),
+            classifications::law_version.eq(&rec.law_version),
+            classifications::classified_by.eq(&rec.classified_by),
+            classifications::classified_at.eq(rec.classified_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn invalid(field: &'static str, reason: &str) -> RecordError {
     RecordError::Invalid {
         field,
@@ -359,18 +383,7 @@ fn audit(
     subject: String,
     detail: serde_json::Value,
 ) -> Result<(), RecordError> {
-    append_in(
-        conn,
-        scope.org_id(),
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: scope.org_id().to_owned(),
-            actor: scope.user_id().to_owned(),
-            action: action.to_owned(),
-            subject,
-            detail,
-        },
-    )?;
+    crate::audit::append_scoped_in(conn, scope, action, subject, detail)?;
     Ok(())
 }
 
@@ -509,21 +522,7 @@ impl Store {
                 classified_by: scope.user_id().to_owned(),
                 classified_at: now_micros(),
             };
-            diesel::insert_into(classifications::table)
-                .values((
-                    classifications::id.eq(&rec.id),
-                    classifications::org_id.eq(&rec.org_id),
-                    classifications::item_id.eq(&rec.item_id),
-                    classifications::version_label.eq(&rec.version_label),
-                    classifications::sheet_json.eq(&rec.sheet_json),
-                    classifications::result_json.eq(&rec.result_json),
-                    classifications::entries_json.eq(&rec.entries_json),
-                    classifications::cyber_surveillance.eq(&rec.cyber_surveillance),
-                    classifications::law_version.eq(&rec.law_version),
-                    classifications::classified_by.eq(&rec.classified_by),
-                    classifications::classified_at.eq(rec.classified_at),
-                ))
-                .execute(c)?;
+            insert_classification_in(c, &rec)?;
             audit(
                 c,
                 scope,

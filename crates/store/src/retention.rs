@@ -24,11 +24,9 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use time::{Date, OffsetDateTime};
 use vigil_domain::access::{Action, Role};
-use vigil_domain::audit::AuditEvent;
 
 use crate::accounts::{OrgScope, Organisation, now_micros};
 use crate::attachments::attachments;
-use crate::audit::append_in;
 use crate::lifecycle::Hold;
 use crate::records::{OperationRecord, OperationStatus, RecordError};
 use crate::schema::{
@@ -94,18 +92,7 @@ fn audit(
     subject: String,
     detail: serde_json::Value,
 ) -> Result<(), RecordError> {
-    append_in(
-        conn,
-        scope.org_id(),
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: scope.org_id().to_owned(),
-            actor: scope.user_id().to_owned(),
-            action: action.to_owned(),
-            subject,
-            detail,
-        },
-    )?;
+    crate::audit::append_scoped_in(conn, scope, action, subject, detail)?;
     Ok(())
 }
 

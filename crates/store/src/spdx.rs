@@ -22,13 +22,11 @@ use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use vigil_domain::access::Action;
-use vigil_domain::audit::AuditEvent;
 use vigil_domain::spdx::{ForeignClassification, ImportedDocument};
 
 use crate::accounts::{OrgScope, now_micros};
-use crate::audit::append_in;
 use crate::records::{ClassificationRecord, Item, NewItem, RecordError, insert_item, new_id};
-use crate::schema::{classifications, items, spdx_assessments, spdx_imports};
+use crate::schema::{items, spdx_assessments, spdx_imports};
 use crate::{DbConnection, Store, StoreError};
 
 /// Errors of SPDX imports.
@@ -181,18 +179,7 @@ fn audit(
     subject: String,
     detail: serde_json::Value,
 ) -> Result<(), SpdxError> {
-    append_in(
-        conn,
-        scope.org_id(),
-        AuditEvent {
-            at: crate::audit::now(),
-            org_id: scope.org_id().to_owned(),
-            actor: scope.user_id().to_owned(),
-            action: action.to_owned(),
-            subject,
-            detail,
-        },
-    )?;
+    crate::audit::append_scoped_in(conn, scope, action, subject, detail)?;
     Ok(())
 }
 
@@ -517,21 +504,7 @@ impl Store {
                 classified_by: scope.user_id().to_owned(),
                 classified_at: now_micros(),
             };
-            diesel::insert_into(classifications::table)
-                .values((
-                    classifications::id.eq(&rec.id),
-                    classifications::org_id.eq(&rec.org_id),
-                    classifications::item_id.eq(&rec.item_id),
-                    classifications::version_label.eq(&rec.version_label),
-                    classifications::sheet_json.eq(&rec.sheet_json),
-                    classifications::result_json.eq(&rec.result_json),
-                    classifications::entries_json.eq(&rec.entries_json),
-                    classifications::cyber_surveillance.eq(&rec.cyber_surveillance),
-                    classifications::law_version.eq(&rec.law_version),
-                    classifications::classified_by.eq(&rec.classified_by),
-                    classifications::classified_at.eq(rec.classified_at),
-                ))
-                .execute(c)?;
+            crate::records::insert_classification_in(c, &rec)?;
             let n = diesel::update(
                 spdx_assessments::table
                     .filter(spdx_assessments::org_id.eq(scope.org_id()))

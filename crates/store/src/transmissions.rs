@@ -359,17 +359,6 @@ fn text(field: &'static str, v: &str, max: usize) -> Result<(), TransmissionErro
     Ok(())
 }
 
-fn event(scope: &OrgScope, action: &str, subject: String, detail: serde_json::Value) -> AuditEvent {
-    AuditEvent {
-        at: crate::audit::now(),
-        org_id: scope.org_id().to_owned(),
-        actor: scope.user_id().to_owned(),
-        action: action.to_owned(),
-        subject,
-        detail,
-    }
-}
-
 /// Tries every licence of the organisation in turn (soonest expiry first) on `conn`: the first
 /// that accepts one unit is drawn on (its row touched first, so concurrent draws on one licence
 /// are serialised, then checked again with what is drawn now). `Err` with every licence's
@@ -442,7 +431,7 @@ fn draw_in(
                 licence_drawdowns::drawn_at.eq(drawn_at),
             ))
             .execute(conn)?;
-        events.push(event(
+        events.push(crate::audit::scoped_event(
             scope,
             "licence.drawn_down",
             format!("licence:{id}"),
@@ -586,7 +575,7 @@ pub fn record_transmission_in(
         .execute(conn)?;
         op.decision.clone_from(&operation_decision);
     }
-    events.push(event(
+    events.push(crate::audit::scoped_event(
         scope,
         "operation.assessed",
         format!("operation:{op_id}"),
@@ -660,7 +649,7 @@ pub fn record_transmission_in(
             transmissions::created_at.eq(t.created_at),
         ))
         .execute(conn)?;
-    events.push(event(
+    events.push(crate::audit::scoped_event(
         scope,
         "transmission.recorded",
         format!("transmission:{}", t.id),
