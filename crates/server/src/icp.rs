@@ -39,6 +39,7 @@ use vigil_store::attachments::{Attachment, MAX_ATTACHMENT_BYTES};
 use vigil_store::icp::{ICP_KINDS, IcpDocument, IcpError, IcpRecord, NewIcpRecord};
 
 use crate::accounts::{CurrentUser, PageQuery};
+use crate::multipart::{self, Part};
 use crate::ui::Chrome;
 use crate::web::{Member, internal, org_page, require, run, see_other};
 use crate::{AppState, MAX_BODY_BYTES};
@@ -63,70 +64,6 @@ pub fn routes() -> Router<AppState> {
 
 // ---------------------------------------------------------------------------------------------
 // Uploads and downloads.
-
-/// One part of a `multipart/form-data` body.
-struct Part {
-    name: String,
-    filename: Option<String>,
-    content_type: String,
-    value: Vec<u8>,
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Parses a `multipart/form-data` body (RFC 7578); `None` when it is not one.
-fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if boundary.is_empty() {
-        return None;
-    }
-    let delim = format!("--{boundary}");
-    let sep = format!("\r\n--{boundary}");
-    let mut rest = body.strip_prefix(delim.as_bytes())?;
-    let mut out = Vec::new();
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(out);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(rest.get(..head_end)?).ok()?;
-        let content = rest.get(head_end + 4..)?;
-        let end = find(content, sep.as_bytes())?;
-        let value = content.get(..end)?.to_vec();
-        rest = content.get(end + sep.len()..)?;
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        let part_type = head
-            .lines()
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap_or_default();
-        let param = |key: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(key)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-        };
-        out.push(Part {
-            name: param("name")?,
-            filename: param("filename"),
-            content_type: part_type,
-            value,
-        });
-    }
-}
 
 /// A document uploaded with a record.
 #[derive(Debug, Clone)]
@@ -156,22 +93,17 @@ enum Unreadable {
 
 /// The fields of a multipart submission, and its document (a file part `document` with a name
 /// or bytes; a form sent without a file has an empty one).
-fn from_parts(parts: Vec<Part>) -> (BTreeMap<String, String>, Option<Upload>) {
-    let mut fields = BTreeMap::new();
-    let mut upload = None;
-    for p in parts {
-        if p.name == "document" {
-            if p.filename.as_deref().is_some_and(|n| !n.is_empty()) || !p.value.is_empty() {
-                upload = Some(Upload {
-                    filename: p.filename.unwrap_or_else(|| "document".to_owned()),
-                    content_type: p.content_type,
-                    bytes: p.value,
-                });
-            }
-        } else {
-            fields.insert(p.name, String::from_utf8_lossy(&p.value).into_owned());
-        }
-    }
+fn from_parts(parts: &[Part]) -> (BTreeMap<String, String>, Option<Upload>) {
+    let fields = parts
+        .iter()
+        .filter(|p| p.name != "document")
+        .map(|p| (p.name.clone(), p.text()))
+        .collect();
+    let upload = multipart::file(parts, "document").map(|p| Upload {
+        filename: p.filename.clone().unwrap_or_else(|| "document".to_owned()),
+        content_type: p.content_type.clone().unwrap_or_default(),
+        bytes: p.data.clone(),
+    });
     (fields, upload)
 }
 
@@ -186,12 +118,12 @@ async fn read_form(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
+    if multipart::is_form_data(&ct) {
         let body = axum::body::to_bytes(req.into_body(), MAX_ICP_FORM_BYTES)
             .await
             .map_err(|_| Unreadable::TooLarge)?;
-        let parts = multipart(&ct, &body).ok_or(Unreadable::Malformed)?;
-        let (f, upload) = from_parts(parts);
+        let parts = multipart::parse(&ct, &body).map_err(|_| Unreadable::Malformed)?;
+        let (f, upload) = from_parts(&parts);
         let text = |k: &str| f.get(k).cloned().unwrap_or_default();
         let form = IcpForm {
             element: text("element"),

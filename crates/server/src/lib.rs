@@ -20,6 +20,7 @@ pub mod fdi;
 pub mod i18n;
 pub mod icp;
 pub mod licences;
+pub mod multipart;
 pub mod operations_csv;
 pub mod party_screening;
 pub mod problem;

@@ -47,6 +47,7 @@ use vigil_store::licences::{
 };
 
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, message};
+use crate::multipart::{self, Part};
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
 use crate::web::rfc3339;
@@ -441,68 +442,6 @@ pub async fn list_licences(
     .await
 }
 
-/// The parts of a `multipart/form-data` body: name → (file name, bytes).
-type FormParts = BTreeMap<String, (Option<String>, Vec<u8>)>;
-
-/// Parses a `multipart/form-data` body (RFC 7578): the licence form's fields and document.
-fn multipart(content_type: &str, body: &[u8]) -> Option<FormParts> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if boundary.is_empty() {
-        return None;
-    }
-    let delim = format!("--{boundary}");
-    let sep = format!("\r\n--{boundary}");
-    let mut rest = body.strip_prefix(delim.as_bytes())?;
-    let mut out = BTreeMap::new();
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(out);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
-        let content = &rest[head_end + 4..];
-        let end = find(content, sep.as_bytes())?;
-        let value = content[..end].to_vec();
-        rest = &content[end + sep.len()..];
-        let mut disposition = None;
-        let mut part_type = None;
-        for l in head.lines() {
-            let lower = l.to_ascii_lowercase();
-            if lower.starts_with("content-disposition:") {
-                disposition = Some(l);
-            } else if let Some(v) = lower.strip_prefix("content-type:") {
-                part_type = Some(v.trim().to_owned());
-            }
-        }
-        let disposition = disposition?;
-        let param = |key: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(key)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-        };
-        let name = param("name")?;
-        let filename = param("filename");
-        if name == "document" {
-            out.insert(
-                "document_type".to_owned(),
-                (None, part_type.unwrap_or_default().into_bytes()),
-            );
-        }
-        out.insert(name, (filename, value));
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 /// `POST /orgs/{org}/licences` (multipart): registers a licence with its document (officers and
 /// administrators).
 pub async fn create_licence(
@@ -519,10 +458,10 @@ pub async fn create_licence(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let parts = if ct.starts_with("multipart/form-data") {
-        multipart(ct, &body)
+    let parts = if multipart::is_form_data(ct) {
+        multipart::parse(ct, &body).ok()
     } else {
-        serde_urlencoded_pairs(&body)
+        Some(serde_urlencoded_pairs(&body))
     };
     let c = org_chrome(&state, &headers, &q, &me, scope.org_id(), "licences");
     let Some(parts) = parts else {
@@ -539,12 +478,7 @@ pub async fn create_licence(
         )
         .await;
     };
-    let text = |k: &str| {
-        parts
-            .get(k)
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
+    let text = |k: &str| multipart::text(&parts, k).unwrap_or_default();
     let form = LicenceForm {
         kind: text("kind"),
         number: text("number"),
@@ -581,16 +515,17 @@ pub async fn create_licence(
             None
         }
     };
-    let document = parts
-        .get("document")
-        .filter(|(name, bytes)| name.as_deref().is_some_and(|n| !n.is_empty()) || !bytes.is_empty())
-        .map(|(name, bytes)| {
-            (
-                name.clone().unwrap_or_else(|| "document".to_owned()),
-                text("document_type"),
-                bytes.clone(),
-            )
-        });
+    // The document's type is kept in lower case, as this form always has.
+    let document = multipart::file(&parts, "document").map(|d| {
+        (
+            d.filename.clone().unwrap_or_else(|| "document".to_owned()),
+            d.content_type
+                .as_deref()
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            d.data.clone(),
+        )
+    });
     if let Some((_, _, bytes)) = &document
         && bytes.len() > MAX_ATTACHMENT_BYTES
     {
@@ -662,7 +597,7 @@ fn quota_line_message(c: &Chrome<'_>, e: &FieldError) -> String {
 
 /// An `application/x-www-form-urlencoded` body as form parts (the licence form without a
 /// document).
-fn serde_urlencoded_pairs(body: &[u8]) -> Option<FormParts> {
+fn serde_urlencoded_pairs(body: &[u8]) -> Vec<Part> {
     fn decode(s: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(s.len());
         let mut i = 0;
@@ -685,21 +620,20 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Option<FormParts> {
         }
         out
     }
-    Some(
-        body.split(|b| *b == b'&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = match p.iter().position(|b| *b == b'=') {
-                    Some(i) => (&p[..i], &p[i + 1..]),
-                    None => (p, &b""[..]),
-                };
-                (
-                    String::from_utf8_lossy(&decode(k)).into_owned(),
-                    (None, decode(v)),
-                )
-            })
-            .collect(),
-    )
+    body.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = match p.iter().position(|b| *b == b'=') {
+                Some(i) => (&p[..i], &p[i + 1..]),
+                None => (p, &b""[..]),
+            };
+            Part {
+                name: String::from_utf8_lossy(&decode(k)).into_owned(),
+                data: decode(v),
+                ..Part::default()
+            }
+        })
+        .collect()
 }
 
 /// A draw-down as the licence page shows it.
@@ -1574,14 +1508,5 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("=cmd"), "'=cmd");
         assert_eq!(csv_field("plain"), "plain");
-    }
-
-    #[test]
-    fn multipart_keeps_the_document_and_its_type() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"number\"\r\n\r\nN-1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"document\"; filename=\"l.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--XyZ--\r\n";
-        let p = multipart("multipart/form-data; boundary=XyZ", body).unwrap();
-        assert_eq!(p["number"].1, b"N-1");
-        assert_eq!(p["document"], (Some("l.pdf".to_owned()), b"%PDF".to_vec()));
-        assert_eq!(p["document_type"].1, b"application/pdf");
     }
 }

@@ -67,6 +67,7 @@ use vigil_store::records::{ClassificationRecord, Item, OperationRecord, Party, R
 
 use crate::AppState;
 use crate::accounts::{ApiCaller, PageQuery};
+use crate::multipart;
 use crate::problem::{FieldProblem, Problem};
 use crate::records::{
     OperationSummary, OperationView, PreparedOperation, RecordOperationError, prepare_operation,
@@ -754,48 +755,6 @@ fn content_type(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// The fields of a form upload: name → (file name, content).
-type Fields = BTreeMap<String, (Option<String>, Vec<u8>)>;
-
-/// The fields of a `multipart/form-data` body (RFC 7578).
-fn multipart(content_type: &str, body: &[u8]) -> Option<Fields> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if boundary.is_empty() {
-        return None;
-    }
-    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
-    let sep = format!("\r\n--{boundary}");
-    let mut rest = body.strip_prefix(format!("--{boundary}").as_bytes())?;
-    let mut out = BTreeMap::new();
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(out);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(rest.get(..head_end)?).ok()?;
-        let content = rest.get(head_end + 4..)?;
-        let end = find(content, sep.as_bytes())?;
-        let value = content.get(..end)?.to_vec();
-        rest = content.get(end + sep.len()..)?;
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        let param = |key: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(key)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-        };
-        out.insert(param("name")?, (param("filename"), value));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The page.
 
@@ -909,25 +868,26 @@ pub async fn batch_upload(
         }
         Err(BodyError::Broken) => return StatusCode::BAD_REQUEST.into_response(),
     };
-    let parts = multipart(&content_type(&headers), &bytes);
+    let parts = multipart::parse(&content_type(&headers), &bytes);
     let file = parts
-        .as_ref()
-        .and_then(|p| p.get("file"))
-        .filter(|(_, v)| !v.is_empty());
-    let Some((name, content)) = file else {
-        view.refused = Some(view.c.t.get(if parts.is_none() {
+        .as_deref()
+        .ok()
+        .and_then(|p| multipart::get(p, "file"))
+        .filter(|f| !f.data.is_empty());
+    let Some(file) = file else {
+        view.refused = Some(view.c.t.get(if parts.is_err() {
             "ocsv-err-not-upload"
         } else {
             "ocsv-err-no-file"
         }));
         return page(StatusCode::UNPROCESSABLE_ENTITY, &view);
     };
-    view.file_name = name.clone().unwrap_or_default();
-    if content.len() > MAX_CSV_BYTES {
+    view.file_name = file.filename.clone().unwrap_or_default();
+    if file.data.len() > MAX_CSV_BYTES {
         view.refused = Some(too_large_text(&view.c));
         return page(StatusCode::PAYLOAD_TOO_LARGE, &view);
     }
-    match process(&state, &member.scope, content.clone()).await {
+    match process(&state, &member.scope, file.data.clone()).await {
         Ok(Outcome::Created(ops)) => {
             view.created = ops
                 .into_iter()
@@ -1170,14 +1130,5 @@ mod tests {
         assert_eq!(column_of("items[0].value_eur"), Some("value_eur"));
         assert_eq!(column_of("parties[1].country"), Some("parties"));
         assert_eq!(column_of("facts.exhibition"), None);
-    }
-
-    #[test]
-    fn multipart_bodies_give_the_file() {
-        let body = b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ops.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2\r\n--B--\r\n";
-        let p = multipart("multipart/form-data; boundary=B", body).unwrap();
-        assert_eq!(p["file"].0.as_deref(), Some("ops.csv"));
-        assert_eq!(p["file"].1, b"a,b\r\n1,2");
-        assert!(multipart("text/csv", body).is_none());
     }
 }

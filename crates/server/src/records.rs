@@ -225,14 +225,20 @@ pub(crate) async fn record_operation(
     scope: &OrgScope,
     text: String,
     party_ids: Vec<String>,
+    release: Option<(String, String)>,
 ) -> Result<Result<OperationRecord, RecordOperationError>, Response> {
     let prepared = match prepare_operation(state, scope, text, party_ids).await? {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
     let s2 = scope.clone();
-    let saved = run(state, move |s| {
-        s.create_operation(&s2, &prepared.new_operation())
+    let saved = run(state, move |s| match &release {
+        // The item's version named: the `reclassification` hold, when it is not exportable, is
+        // written in the operation's own transaction (`vigil_store::releases`).
+        Some((item_id, version)) => {
+            s.create_operation_for_release(&s2, &prepared.new_operation(), item_id, version)
+        }
+        None => s.create_operation(&s2, &prepared.new_operation()),
     })
     .await?;
     Ok(saved.map_err(RecordOperationError::Record))
@@ -1082,19 +1088,10 @@ pub async fn create_operation(
         }
     };
     if let Some((text, party_ids)) = built {
-        match record_operation(&state, &scope, text, party_ids).await {
+        let release = (!pasted && !form.item.trim().is_empty() && !form.version.trim().is_empty())
+            .then(|| (form.item.trim().to_owned(), form.version.trim().to_owned()));
+        match record_operation(&state, &scope, text, party_ids, release).await {
             Ok(Ok(op)) => {
-                if let Err(r) = crate::review::hold_for_version(
-                    &state,
-                    &scope,
-                    &op.id,
-                    &form.item,
-                    &form.version,
-                )
-                .await
-                {
-                    return r;
-                }
                 return see_other(&format!("/orgs/{}/operations/{}", scope.org_id(), op.id));
             }
             Ok(Err(RecordOperationError::Record(e))) => match record_field_error(&e) {
@@ -1554,7 +1551,7 @@ pub async fn api_create_operation(
     if !caller.scope.role().allows(Action::Enter) {
         return forbidden_problem();
     }
-    match record_operation(&state, &caller.scope, body, Vec::new()).await {
+    match record_operation(&state, &caller.scope, body, Vec::new(), None).await {
         Ok(Ok(op)) => match operation_view(&op) {
             Ok(v) => created(format!("/api/v1/operations/{}", op.id), v),
             Err(r) => r,

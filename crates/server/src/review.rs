@@ -49,6 +49,7 @@ use vigil_store::review::{
 };
 
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, chrome, message};
+use crate::multipart;
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
 use crate::web::rfc3339;
@@ -97,70 +98,6 @@ fn parse_date(s: &str) -> Option<Date> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .ok()
-}
-
-/// One part of a `multipart/form-data` body.
-struct Part {
-    name: String,
-    filename: Option<String>,
-    content_type: String,
-    value: Vec<u8>,
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Parses a `multipart/form-data` body (RFC 7578); `None` when it is not one.
-fn multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if boundary.is_empty() {
-        return None;
-    }
-    let delim = format!("--{boundary}");
-    let sep = format!("\r\n--{boundary}");
-    let mut rest = body.strip_prefix(delim.as_bytes())?;
-    let mut out = Vec::new();
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(out);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(rest.get(..head_end)?).ok()?;
-        let content = rest.get(head_end + 4..)?;
-        let end = find(content, sep.as_bytes())?;
-        let value = content.get(..end)?.to_vec();
-        rest = content.get(end + sep.len()..)?;
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        let part_type = head
-            .lines()
-            .find_map(|l| {
-                l.split_once(':')
-                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
-                    .map(|(_, v)| v.trim().to_owned())
-            })
-            .unwrap_or_default();
-        let param = |key: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(key)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-        };
-        out.push(Part {
-            name: param("name")?,
-            filename: param("filename"),
-            content_type: part_type,
-            value,
-        });
-    }
 }
 
 /// Decodes `application/x-www-form-urlencoded`.
@@ -260,19 +197,21 @@ fn read_form(headers: &HeaderMap, body: &[u8]) -> (ReleaseForm, Vec<Upload>) {
         .unwrap_or("");
     let mut form = ReleaseForm::default();
     let mut uploads = Vec::new();
-    if ct.to_ascii_lowercase().starts_with("multipart/form-data") {
-        for p in multipart(ct, body).unwrap_or_default() {
+    if multipart::is_form_data(ct) {
+        // A body that cannot be read is an empty form (its errors say what is missing).
+        for p in multipart::parse(ct, body).unwrap_or_default() {
+            let carries_file = p.carries_file();
             match p.filename {
                 Some(f) if p.name == "documents" => {
-                    if !f.is_empty() || !p.value.is_empty() {
+                    if carries_file {
                         uploads.push(Upload {
                             filename: f,
-                            content_type: p.content_type,
-                            bytes: p.value,
+                            content_type: p.content_type.unwrap_or_default(),
+                            bytes: p.data,
                         });
                     }
                 }
-                _ => form.set(&p.name, String::from_utf8_lossy(&p.value).into_owned()),
+                _ => form.set(&p.name, String::from_utf8_lossy(&p.data).into_owned()),
             }
         }
     } else {
@@ -1250,31 +1189,6 @@ pub async fn api_release(
 
 // ---------------------------------------------------------------------------------------------
 // Product releases.
-
-/// Holds the operation just recorded from the form when the version of the item it names is not
-/// exportable (never classified, or its answers changed: `vigil_store::releases`).
-pub(crate) async fn hold_for_version(
-    state: &AppState,
-    scope: &OrgScope,
-    operation_id: &str,
-    item_id: &str,
-    version: &str,
-) -> Result<(), Response> {
-    let version = version.trim();
-    if version.is_empty() {
-        return Ok(());
-    }
-    let (s2, o, i, v) = (
-        scope.clone(),
-        operation_id.to_owned(),
-        item_id.to_owned(),
-        version.to_owned(),
-    );
-    match run(state, move |s| s.hold_for_release(&s2, &o, &i, &v)).await? {
-        Ok(_) => Ok(()),
-        Err(e) => Err(internal(&e)),
-    }
-}
 
 /// A version of an item as the API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -33,6 +33,7 @@ use vigil_store::{ImportOutcome, ImportRecord, Store, StoreError};
 
 use crate::AppState;
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, SESSION_COOKIE, cookie};
+use crate::multipart;
 use crate::problem::{FieldProblem, Problem};
 use crate::ui::Chrome;
 use crate::web::{Member, page};
@@ -874,53 +875,6 @@ pub async fn screening_get(
     )
 }
 
-/// The parts of a `multipart/form-data` body: name → (file name, bytes).
-type Parts2 = BTreeMap<String, (Option<String>, Vec<u8>)>;
-
-/// Parses a `multipart/form-data` body (RFC 7578): the import form's few fields.
-fn multipart(content_type: &str, body: &[u8]) -> Option<Parts2> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if boundary.is_empty() {
-        return None;
-    }
-    let delim = format!("--{boundary}");
-    let sep = format!("\r\n--{boundary}");
-    let mut rest = body.strip_prefix(delim.as_bytes())?;
-    let mut out = BTreeMap::new();
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(out);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
-        let content = &rest[head_end + 4..];
-        let end = find(content, sep.as_bytes())?;
-        let value = content[..end].to_vec();
-        rest = &content[end + sep.len()..];
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        let param = |key: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(key)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-        };
-        let name = param("name")?;
-        out.insert(name, (param("filename"), value));
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 fn parse_list(source: ListSource, bytes: &[u8], mapping: &str) -> Result<LoadedList, String> {
     let r = match source {
         ListSource::Un => loaders::un::parse(bytes),
@@ -1057,22 +1011,23 @@ pub async fn screening_import(
         .unwrap_or_default();
     // A body that is not multipart/form-data (or has no boundary) is refused as such, not read
     // as an empty form that would only say "choose the list's format".
-    let parsed = multipart(ct, &body);
-    let malformed = parsed.is_none();
+    let parsed = multipart::parse(ct, &body);
+    let malformed = parsed.is_err();
     let parts = parsed.unwrap_or_default();
     let text = |k: &str| {
-        parts
-            .get(k)
-            .map(|(_, v)| String::from_utf8_lossy(v).trim().to_owned())
+        multipart::text(&parts, k)
+            .map(|v| v.trim().to_owned())
             .unwrap_or_default()
     };
     let source_name = text("source");
     let source = vigil_store::lists::parse_source(&source_name)
         .filter(|s| PAGE_SOURCES.contains(&s.as_str()));
-    let file = parts
-        .get("file")
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(name, v)| (name.clone().unwrap_or_else(|| "upload".into()), v.clone()));
+    let file = multipart::get(&parts, "file")
+        .filter(|f| !f.data.is_empty())
+        .map(|f| {
+            let name = f.filename.clone().unwrap_or_else(|| "upload".into());
+            (name, f.data.clone())
+        });
     let outcome = match (source, file) {
         _ if malformed => Err(refuse("file", c.t.get("err-upload-malformed"))),
         (None, _) => Err(refuse("source", c.t.get("err-list-source"))),
@@ -1136,18 +1091,6 @@ pub async fn screening_import(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn multipart_bodies_are_split_into_fields() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\nun\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"un.xml\"\r\nContent-Type: text/xml\r\n\r\n<a>\r\n</a>\r\n--XyZ--\r\n";
-        let p = multipart("multipart/form-data; boundary=XyZ", body).unwrap_or_default();
-        assert_eq!(p.get("source").map(|v| v.1.as_slice()), Some(&b"un"[..]));
-        let f = p.get("file").cloned().unwrap_or_default();
-        assert_eq!(f.0.as_deref(), Some("un.xml"));
-        assert_eq!(f.1, b"<a>\r\n</a>");
-        assert!(multipart("multipart/form-data", body).is_none());
-        assert!(multipart("multipart/form-data; boundary=XyZ", b"--XyZ\r\nbroken").is_none());
-    }
 
     #[test]
     fn malformed_and_truncated_list_files_name_their_line() {

@@ -402,21 +402,6 @@ impl Store {
         )?)
     }
 
-    /// Holds an operation of the scope's organisation when the version of the item it names is
-    /// not exportable (see [`hold_for_release_in`]), in its own transaction.
-    ///
-    /// # Errors
-    /// As [`hold_for_release_in`].
-    pub fn hold_for_release(
-        &self,
-        scope: &OrgScope,
-        operation_id: &str,
-        item_id: &str,
-        label: &str,
-    ) -> Result<Option<Hold>, RecordError> {
-        self.write_tx(|c| hold_for_release_in(c, scope, operation_id, item_id, label))
-    }
-
     /// Records an assessed operation that names version `label` of an item, in one transaction:
     /// the operation (see [`insert_operation_in`]) and, when the version is not exportable, its
     /// `reclassification` hold.
