@@ -275,9 +275,8 @@ pub fn gather(
     let mut operations = Vec::with_capacity(ops.len());
     let mut due_diligence = Vec::new();
     for o in ops {
-        let input: serde_json::Value = serde_json::from_str(&o.input_json).unwrap_or_default();
-        let assessment: serde_json::Value =
-            serde_json::from_str(&o.assessment_json).unwrap_or_default();
+        let input = o.input().map_err(StoreError::from)?;
+        let assessment = o.assessment_value().map_err(StoreError::from)?;
         let party_ids = store.operation_party_ids(scope, &o.id)?;
         let mut line_parties = Vec::new();
         let mut hits = Vec::new();

@@ -239,7 +239,7 @@ fn load_all(
         .holds(scope, id)?
         .iter()
         .any(|h| h.is_open() && h.cause == HoldCause::DueDiligence.as_str());
-    let input: Value = serde_json::from_str(&op.input_json).unwrap_or(Value::Null);
+    let input = op.input()?;
     let subject = vigil_store::due_diligence::operation_subject(&input);
     let offers = s.dd_reuse_offers(scope, law, id, today)?;
     let carried = match files.first() {

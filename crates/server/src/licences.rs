@@ -3,14 +3,17 @@
 //!
 //! Pages: `/orgs/{org}/licences` (the register, and the form that registers a licence with its
 //! document, multipart), `/orgs/{org}/licences/{id}` (terms, quotas used and left, warnings,
-//! draw-down history), `/orgs/{org}/licences/{id}/drawdowns.csv` (the usage report for the
+//! draw-down and amendment history, the form that amends it), `POST
+//! /orgs/{org}/licences/{id}/amendments` (an amendment with its document, multipart),
+//! `/orgs/{org}/licences/{id}/drawdowns.csv` (the usage report for the
 //! authority), `/orgs/{org}/attachments/{id}` (a document, downloaded), and
 //! `/orgs/{org}/general-authorisations` (the EU001–EU008 the organisation uses, their duties from
-//! Annex II and their dates). API: `GET/POST /api/v1/licences`, `GET /api/v1/licences/{id}` and
+//! Annex II and their dates). API: `GET/POST /api/v1/licences`, `GET /api/v1/licences/{id}`,
+//! `POST /api/v1/licences/{id}/amendments` and
 //! the deadlines as an iCalendar feed, `GET /api/v1/calendar.ics` (RFC 5545).
 //!
-//! Access: every member reads (404 for anyone else); registering a licence or recording the use
-//! of a general authorisation needs [`Action::Decide`] (403 otherwise). Terms are validated by
+//! Access: every member reads (404 for anyone else); registering or amending a licence or
+//! recording the use of a general authorisation needs [`Action::Decide`] (403 otherwise). Terms are validated by
 //! `vigil_domain::icp` (Art. 12 of Regulation (EU) 2021/821); a bad field is 422 with the error
 //! next to it (pages) or an RFC 9457 problem naming it (API), and nothing is written.
 
@@ -27,7 +30,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -36,14 +39,16 @@ use vigil_domain::access::Action;
 use vigil_domain::assess::input::{FieldError, parse_date, parse_json};
 use vigil_domain::icp::licence::QuotaInput;
 use vigil_domain::icp::{
-    Deadline, DeadlineKind, EXPIRY_WARNING_DAYS, GeneralAuthorisationUse, LicenceTermsInput,
-    QUOTA_WARNING_PERCENT, QuotaUnit, licence_deadlines, ugea_deadlines, upcoming,
+    Deadline, DeadlineKind, EXPIRY_WARNING_DAYS, GeneralAuthorisationUse, LicenceAmendmentInput,
+    LicenceTerms, LicenceTermsInput, QUOTA_WARNING_PERCENT, QuotaUnit, TermChange,
+    licence_deadlines, ugea_deadlines, upcoming,
 };
 use vigil_store::Store;
 use vigil_store::accounts::{OrgScope, Organisation};
 use vigil_store::attachments::{Attachment, MAX_ATTACHMENT_BYTES};
 use vigil_store::licences::{
-    DrawdownRow, GeneralAuthorisationUseRecord, Licence, LicenceDocument, LicenceError,
+    DrawdownRow, GeneralAuthorisationUseRecord, Licence, LicenceAmendmentRecord, LicenceDocument,
+    LicenceError,
 };
 
 use crate::accounts::{ApiCaller, CurrentUser, PageQuery, message};
@@ -67,6 +72,7 @@ pub fn routes() -> Router<AppState> {
             "/orgs/{org}/licences",
             get(list_licences).post(create_licence),
         )
+        .route("/orgs/{org}/licences/{id}/amendments", post(amend_licence))
         .layer(DefaultBodyLimit::max(MAX_LICENCE_FORM_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_LICENCE_FORM_BYTES));
     Router::new()
@@ -85,6 +91,7 @@ pub fn routes() -> Router<AppState> {
             get(api_licences).post(api_create_licence),
         )
         .route("/api/v1/licences/{id}", get(api_licence))
+        .route("/api/v1/licences/{id}/amendments", post(api_amend_licence))
         .route("/api/v1/calendar.ics", get(api_calendar))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(upload)
@@ -454,15 +461,7 @@ pub async fn create_licence(
     if let Err(r) = require(&state, &headers, &scope, Action::Decide) {
         return r;
     }
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let parts = if multipart::is_form_data(ct) {
-        multipart::parse(ct, &body).ok()
-    } else {
-        Some(serde_urlencoded_pairs(&body))
-    };
+    let parts = form_parts(&headers, &body);
     let c = org_chrome(&state, &headers, &q, &me, scope.org_id(), "licences");
     let Some(parts) = parts else {
         let errors = BTreeMap::from([("document".to_owned(), c.t.get("lic-error-form"))]);
@@ -497,21 +496,7 @@ pub async fn create_licence(
     let terms = match form.terms().check(&state.law) {
         Ok(t) => Some(t),
         Err(errs) => {
-            for e in errs {
-                let f = form_field(&e.path);
-                let msg = if f == "quotas" {
-                    quota_line_message(&c, &e)
-                } else {
-                    e.message.clone()
-                };
-                errors
-                    .entry(f)
-                    .and_modify(|m| {
-                        m.push_str("; ");
-                        m.push_str(&msg);
-                    })
-                    .or_insert(msg);
-            }
+            form_errors(&c, &errs, &mut errors);
             None
         }
     };
@@ -583,6 +568,26 @@ pub async fn create_licence(
 }
 
 /// A quota error as the form shows it: the line it is on.
+/// The errors of a licence's terms next to the form's fields: several on one field joined,
+/// quota lines in the page's language.
+fn form_errors(c: &Chrome<'_>, errs: &[FieldError], errors: &mut BTreeMap<String, String>) {
+    for e in errs {
+        let f = form_field(&e.path);
+        let msg = if f == "quotas" {
+            quota_line_message(c, e)
+        } else {
+            e.message.clone()
+        };
+        errors
+            .entry(f)
+            .and_modify(|m| {
+                m.push_str("; ");
+                m.push_str(&msg);
+            })
+            .or_insert(msg);
+    }
+}
+
 fn quota_line_message(c: &Chrome<'_>, e: &FieldError) -> String {
     let line = e
         .path
@@ -646,6 +651,82 @@ pub struct DrawdownView {
     drawn_at: i64,
 }
 
+/// An amendment as the licence page shows it.
+pub struct AmendmentView {
+    reference: String,
+    amended_on: String,
+    amended_by: String,
+    amended_at: i64,
+    changes: Vec<String>,
+    document_id: Option<String>,
+}
+
+/// The amendment form, as typed: the authority's reference and date, and the terms (prefilled
+/// with those in force; kind, number and authority are not amendable).
+#[derive(Debug, Default, Clone)]
+pub struct AmendForm {
+    reference: String,
+    date: String,
+    terms: LicenceForm,
+}
+
+impl AmendForm {
+    /// The form prefilled with the terms in force.
+    fn of(t: &LicenceTerms) -> AmendForm {
+        AmendForm {
+            terms: LicenceForm {
+                kind: t.kind.as_str().to_owned(),
+                number: t.number.clone(),
+                authority: t.authority.clone(),
+                entries: t
+                    .entries
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                destinations: t.destinations.join(", "),
+                end_users: t.end_users.join("\n"),
+                quotas: t
+                    .quotas
+                    .iter()
+                    .map(|q| {
+                        format!(
+                            "{} {}",
+                            q.unit.as_str(),
+                            plain_amount(q.unit.as_str(), q.total)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                valid_from: t.valid_from.to_string(),
+                valid_until: t.valid_until.to_string(),
+                large_project: t.large_project,
+                conditions: t.conditions.clone(),
+                reporting: t.reporting.clone(),
+            },
+            ..AmendForm::default()
+        }
+    }
+
+    /// The amendment the form states: every amendable term, in full.
+    fn input(&self) -> LicenceAmendmentInput {
+        let t = self.terms.terms();
+        LicenceAmendmentInput {
+            reference: self.reference.clone(),
+            date: self.date.clone(),
+            valid_from: Some(t.valid_from),
+            valid_until: Some(t.valid_until),
+            large_project: Some(t.large_project),
+            entries: Some(t.entries),
+            destinations: Some(t.destinations),
+            end_users: Some(t.end_users),
+            quotas: Some(t.quotas),
+            conditions: Some(t.conditions),
+            reporting: Some(t.reporting),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "licence.html")]
 struct LicencePage<'a> {
@@ -659,6 +740,10 @@ struct LicencePage<'a> {
     warnings: Vec<String>,
     drawdowns: Vec<DrawdownView>,
     documents: Vec<Attachment>,
+    amendments: Vec<AmendmentView>,
+    can_decide: bool,
+    form: AmendForm,
+    errors: BTreeMap<String, String>,
 }
 
 type LicenceData = (
@@ -667,9 +752,11 @@ type LicenceData = (
     Vec<Attachment>,
     BTreeMap<String, String>,
     BTreeMap<String, String>,
+    Vec<LicenceAmendmentRecord>,
 );
 
-/// The licence, its draw-downs, its documents, operation references and member names.
+/// The licence, its draw-downs, its documents, operation references, member names and
+/// amendments.
 fn licence_data(
     s: &Store,
     scope: &OrgScope,
@@ -678,6 +765,7 @@ fn licence_data(
     let Some(l) = s.licence(scope, id)? else {
         return Ok(None);
     };
+    let amendments = s.licence_amendments(scope, id)?;
     let rows = s.drawdowns(scope, id)?;
     let docs = s.attachments_of(scope, &format!("licence:{id}"))?;
     let mut refs = BTreeMap::new();
@@ -703,7 +791,7 @@ fn licence_data(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(Some((l, rows, docs, refs, names)))
+    Ok(Some((l, rows, docs, refs, names, amendments)))
 }
 
 async fn load_licence(
@@ -719,6 +807,22 @@ async fn load_licence(
     }
 }
 
+/// A term change as the page shows it (`valid_until: 2027-12-31 → 2028-06-30`).
+fn change_line(c: &Chrome<'_>, ch: &TermChange) -> String {
+    let none = || c.t.get("lic-amend-none");
+    let before = if ch.before.is_empty() {
+        none()
+    } else {
+        ch.before.clone()
+    };
+    let after = if ch.after.is_empty() {
+        none()
+    } else {
+        ch.after.clone()
+    };
+    format!("{}: {before} → {after}", ch.field)
+}
+
 /// `GET /orgs/{org}/licences/{id}`.
 pub async fn show_licence(
     State(state): State<AppState>,
@@ -727,19 +831,66 @@ pub async fn show_licence(
     Path((_, id)): Path<(String, String)>,
     Member { me, scope }: Member,
 ) -> Response {
-    let (licence, rows, documents, refs, names) =
-        match load_licence(&state, &headers, &scope, id).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-    let c = org_chrome(
+    licence_page(
         &state,
         &headers,
         &q,
         &me,
+        &scope,
+        id,
+        StatusCode::OK,
+        None,
+        BTreeMap::new(),
+    )
+    .await
+}
+
+/// The licence page; `form` is the amendment form as typed (`None`: prefilled with the terms in
+/// force).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a page of a handler: its state and parts"
+)]
+async fn licence_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    me: &CurrentUser,
+    scope: &OrgScope,
+    id: String,
+    status: StatusCode,
+    form: Option<AmendForm>,
+    errors: BTreeMap<String, String>,
+) -> Response {
+    let (licence, rows, documents, refs, names, amendments) =
+        match load_licence(state, headers, scope, id).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+    let c = org_chrome(
+        state,
+        headers,
+        q,
+        me,
         scope.org_id(),
         &format!("licences/{}", licence.id),
     );
+    let amendments = amendments
+        .iter()
+        .rev()
+        .map(|a| AmendmentView {
+            reference: a.reference.clone(),
+            amended_on: c.date(&a.amended_on.to_string()),
+            amended_by: names
+                .get(&a.amended_by)
+                .cloned()
+                .unwrap_or_else(|| a.amended_by.clone()),
+            amended_at: a.amended_at,
+            changes: a.changes.iter().map(|ch| change_line(&c, ch)).collect(),
+            document_id: a.document_id.clone(),
+        })
+        .collect();
+    let form = form.unwrap_or_else(|| AmendForm::of(&licence.terms));
     let drawdowns = rows
         .iter()
         .map(|r| DrawdownView {
@@ -763,7 +914,7 @@ pub async fn show_licence(
         .collect();
     let today = (state.today)();
     page(
-        StatusCode::OK,
+        status,
         &LicencePage {
             kind: c
                 .t
@@ -777,8 +928,130 @@ pub async fn show_licence(
             licence,
             drawdowns,
             documents,
+            amendments,
+            can_decide: scope.role().allows(Action::Decide),
+            form,
+            errors,
         },
     )
+}
+
+/// The form's parts: multipart (with a document) or URL-encoded; `None` when unreadable.
+fn form_parts(headers: &HeaderMap, body: &[u8]) -> Option<Vec<Part>> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if multipart::is_form_data(ct) {
+        multipart::parse(ct, body).ok()
+    } else {
+        Some(serde_urlencoded_pairs(body))
+    }
+}
+
+/// `POST /orgs/{org}/licences/{id}/amendments` (multipart): records an amendment by the
+/// authority, with its document (officers and administrators).
+pub async fn amend_licence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+    Path((_, id)): Path<(String, String)>,
+    Member { me, scope }: Member,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = require(&state, &headers, &scope, Action::Decide) {
+        return r;
+    }
+    let c = org_chrome(&state, &headers, &q, &me, scope.org_id(), "licences");
+    let Some(parts) = form_parts(&headers, &body) else {
+        let errors = BTreeMap::from([("document".to_owned(), c.t.get("lic-error-form"))]);
+        return licence_page(
+            &state,
+            &headers,
+            &q,
+            &me,
+            &scope,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            errors,
+        )
+        .await;
+    };
+    let text = |k: &str| multipart::text(&parts, k).unwrap_or_default();
+    let form = AmendForm {
+        reference: text("reference"),
+        date: text("date"),
+        terms: LicenceForm {
+            entries: text("entries"),
+            destinations: text("destinations"),
+            end_users: text("end_users"),
+            quotas: text("quotas"),
+            valid_from: text("valid_from"),
+            valid_until: text("valid_until"),
+            large_project: !text("large_project").trim().is_empty(),
+            conditions: text("conditions"),
+            reporting: text("reporting"),
+            ..LicenceForm::default()
+        },
+    };
+    let document = multipart::file(&parts, "document").map(|d| {
+        (
+            d.filename.clone().unwrap_or_else(|| "document".to_owned()),
+            d.content_type
+                .as_deref()
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            d.data.clone(),
+        )
+    });
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
+    if let Some((_, _, bytes)) = &document
+        && bytes.len() > MAX_ATTACHMENT_BYTES
+    {
+        errors.insert("document".to_owned(), c.t.get("lic-error-document-size"));
+    }
+    if errors.is_empty() {
+        let (s2, law, input, lid) = (scope.clone(), state.law.clone(), form.input(), id.clone());
+        let r = run(&state, move |s| {
+            let doc = document.as_ref().map(|(name, ct, bytes)| LicenceDocument {
+                filename: name,
+                content_type: ct,
+                bytes,
+            });
+            s.amend_licence(&s2, &lid, &input, &law, doc)
+        })
+        .await;
+        match r {
+            Ok(Ok(_)) => {
+                return see_other(&format!("/orgs/{}/licences/{id}", scope.org_id()));
+            }
+            Ok(Err(LicenceError::Invalid(errs))) => form_errors(&c, &errs, &mut errors),
+            Ok(Err(LicenceError::Attachment(a))) => {
+                errors.insert("document".to_owned(), a.to_string());
+            }
+            Ok(Err(LicenceError::NotFound)) => {
+                return message(&state, &headers, StatusCode::NOT_FOUND, "not-found");
+            }
+            Ok(Err(LicenceError::Forbidden)) => {
+                return message(&state, &headers, StatusCode::FORBIDDEN, "forbidden");
+            }
+            Ok(Err(e)) => return internal(&e),
+            Err(r) => return r,
+        }
+    }
+    licence_page(
+        &state,
+        &headers,
+        &q,
+        &me,
+        &scope,
+        id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(form),
+        errors,
+    )
+    .await
 }
 
 /// One CSV field, quoted when needed, with a leading `'` against spreadsheet formulas.
@@ -814,7 +1087,8 @@ pub async fn drawdowns_csv(
     Path((_, id)): Path<(String, String)>,
     Member { scope, .. }: Member,
 ) -> Response {
-    let (licence, rows, _, refs, names) = match load_licence(&state, &headers, &scope, id).await {
+    let (licence, rows, _, refs, names, _) = match load_licence(&state, &headers, &scope, id).await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -1188,14 +1462,79 @@ pub struct DrawdownApiView {
     pub drawn_at: String,
 }
 
-/// A licence with its draw-down history.
+/// An amendment of a licence as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AmendmentApiView {
+    /// Id.
+    pub id: String,
+    /// The authority's reference.
+    pub reference: String,
+    /// The day of the amendment (`YYYY-MM-DD`).
+    pub date: String,
+    /// What changed, term by term.
+    pub changes: Vec<TermChange>,
+    /// The terms before the amendment (EUR totals in euros).
+    pub terms_before: LicenceTermsInput,
+    /// The amendment document's download path, if one was attached.
+    pub document: Option<String>,
+    /// Recorded by (user id).
+    pub amended_by: String,
+    /// When recorded (RFC 3339).
+    pub amended_at: String,
+}
+
+/// A licence with its draw-down and amendment history.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LicenceDetail {
-    /// The licence.
+    /// The licence (the terms in force).
     #[serde(flatten)]
     pub licence: LicenceView,
     /// What operations drew on it, oldest first.
     pub drawdowns: Vec<DrawdownApiView>,
+    /// Its amendments, oldest first.
+    pub amendments: Vec<AmendmentApiView>,
+}
+
+fn amendment_view(org_id: &str, a: &LicenceAmendmentRecord) -> AmendmentApiView {
+    AmendmentApiView {
+        id: a.id.clone(),
+        reference: a.reference.clone(),
+        date: a.amended_on.to_string(),
+        changes: a.changes.clone(),
+        terms_before: a.terms_before.clone(),
+        document: a
+            .document_id
+            .as_ref()
+            .map(|d| format!("/orgs/{org_id}/attachments/{d}")),
+        amended_by: a.amended_by.clone(),
+        amended_at: rfc3339(a.amended_at),
+    }
+}
+
+/// The licence's detail: the licence, its draw-downs and its amendments.
+fn licence_detail(
+    l: &Licence,
+    rows: &[DrawdownRow],
+    amendments: &[LicenceAmendmentRecord],
+) -> LicenceDetail {
+    LicenceDetail {
+        licence: licence_view(l),
+        drawdowns: rows
+            .iter()
+            .map(|r| DrawdownApiView {
+                operation_id: r.operation_id.clone(),
+                used_on: r.used_on.clone(),
+                unit: r.unit.clone(),
+                amount: QuotaUnit::parse(&r.unit).map_or(0.0, |u| api_amount(u, r.amount)),
+                drawn_by: r.drawn_by.clone(),
+                drawn_at: rfc3339(r.drawn_at),
+            })
+            .collect(),
+        amendments: amendments
+            .iter()
+            .map(|a| amendment_view(&l.org_id, a))
+            .collect(),
+    }
 }
 
 #[allow(clippy::cast_precision_loss, reason = "amounts shown, bounded")]
@@ -1289,7 +1628,7 @@ pub async fn api_create_licence(
     }
 }
 
-/// One licence of the token's organisation, with its draw-down history.
+/// One licence of the token's organisation, with its draw-down and amendment history.
 #[utoipa::path(get, path = "/api/v1/licences/{id}",
     params(("id" = String, Path, description = "Licence id")),
     responses((status = 200, body = LicenceDetail), (status = 404, body = Problem, content_type = "application/problem+json")),
@@ -1300,32 +1639,79 @@ pub async fn api_licence(
     Path(id): Path<String>,
 ) -> Response {
     let scope = caller.scope;
+    let r = run(&state, move |s| licence_detail_of(s, &scope, &id)).await;
+    match r {
+        Ok(Ok(Some(d))) => Json(d).into_response(),
+        Ok(Ok(None)) => not_found_problem(),
+        Ok(Err(e)) => internal(&e),
+        Err(r) => r,
+    }
+}
+
+fn licence_detail_of(
+    s: &Store,
+    scope: &OrgScope,
+    id: &str,
+) -> Result<Option<LicenceDetail>, LicenceError> {
+    let Some(l) = s.licence(scope, id)? else {
+        return Ok(None);
+    };
+    let rows = s.drawdowns(scope, id)?;
+    let amendments = s.licence_amendments(scope, id)?;
+    Ok(Some(licence_detail(&l, &rows, &amendments)))
+}
+
+/// Record an amendment of a licence by its authority (officers and administrators). The body
+/// gives the authority's `reference` and `date` (required) and the terms it changes, each in
+/// full (a term left out is unchanged; the kind, number and authority are not amendable). The
+/// new terms are checked by the rules of registration (Art. 12(3) of Regulation (EU) 2021/821:
+/// validity up to two years, four for a large project) and against what was drawn (a quota below
+/// what is used, a quota removed from a unit drawn in, or a validity leaving out a day drawn on
+/// is 422). Answers the licence with its histories; draw-downs after it use the new terms.
+#[utoipa::path(post, path = "/api/v1/licences/{id}/amendments", request_body = LicenceAmendmentInput,
+    params(("id" = String, Path, description = "Licence id")),
+    responses((status = 200, body = LicenceDetail), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "licences")]
+pub async fn api_amend_licence(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    if !caller.scope.role().allows(Action::Decide) {
+        return Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "amending a licence is a decision: officers and administrators only",
+        )
+        .into_response();
+    }
+    // Another organisation's licence is 404 whatever the body.
+    let (s2, lid) = (caller.scope.clone(), id.clone());
+    match run(&state, move |s| s.licence(&s2, &lid)).await {
+        Ok(Ok(Some(_))) => {}
+        Ok(Ok(None)) => return not_found_problem(),
+        Ok(Err(e)) => return internal(&e),
+        Err(r) => return r,
+    }
+    let input: LicenceAmendmentInput = match parse_json(&body) {
+        Ok(i) => i,
+        Err(e) => return Problem::invalid_input(&e).into_response(),
+    };
+    let (scope, law) = (caller.scope, state.law.clone());
     let r = run(&state, move |s| {
-        let l = s.licence(&scope, &id)?;
-        let rows = match &l {
-            Some(_) => s.drawdowns(&scope, &id)?,
-            None => Vec::new(),
-        };
-        Ok::<_, LicenceError>((l, rows))
+        s.amend_licence(&scope, &id, &input, &law, None)?;
+        licence_detail_of(s, &scope, &id)
     })
     .await;
     match r {
-        Ok(Ok((Some(l), rows))) => Json(LicenceDetail {
-            licence: licence_view(&l),
-            drawdowns: rows
-                .iter()
-                .map(|r| DrawdownApiView {
-                    operation_id: r.operation_id.clone(),
-                    used_on: r.used_on.clone(),
-                    unit: r.unit.clone(),
-                    amount: QuotaUnit::parse(&r.unit).map_or(0.0, |u| api_amount(u, r.amount)),
-                    drawn_by: r.drawn_by.clone(),
-                    drawn_at: rfc3339(r.drawn_at),
-                })
-                .collect(),
-        })
-        .into_response(),
-        Ok(Ok((None, _))) => not_found_problem(),
+        Ok(Ok(Some(d))) => Json(d).into_response(),
+        Ok(Ok(None) | Err(LicenceError::NotFound)) => not_found_problem(),
+        Ok(Err(LicenceError::Invalid(errs))) => field_problems(&errs),
+        Ok(Err(LicenceError::Forbidden)) => forbidden_problem(),
         Ok(Err(e)) => internal(&e),
         Err(r) => r,
     }
@@ -1462,10 +1848,19 @@ pub async fn api_calendar(State(state): State<AppState>, caller: ApiCaller) -> R
 /// The licences part of the OpenAPI document (merged into [`crate::api::ApiDoc`]'s).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_licences, api_create_licence, api_licence, api_calendar),
+    paths(
+        api_licences,
+        api_create_licence,
+        api_licence,
+        api_amend_licence,
+        api_calendar
+    ),
     components(schemas(
         LicenceView,
         LicenceDetail,
+        AmendmentApiView,
+        LicenceAmendmentInput,
+        TermChange,
         QuotaView,
         DrawdownApiView,
         LicenceTermsInput,

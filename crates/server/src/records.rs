@@ -1164,15 +1164,16 @@ pub async fn show_operation(
         Ok(Err(e)) => return internal(&e),
         Err(r) => return r,
     };
-    let a: Option<Assessment> = serde_json::from_str(&op.assessment_json).ok();
+    // What the server stored itself: unreadable means a damaged database, said as such.
+    let (a, input) = match (op.assessment(), op.input()) {
+        (Ok(a), Ok(i)) => (Some(a), i),
+        (Err(e), _) | (_, Err(e)) => return internal(&e),
+    };
     let links = a
         .as_ref()
         .map(|a| citation_links(&state, a))
         .unwrap_or_default();
-    let input = serde_json::from_str::<Value>(&op.input_json)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| op.input_json.clone());
+    let input = serde_json::to_string_pretty(&input).unwrap_or_else(|_| op.input_json.clone());
     let c = chrome(
         &state,
         &headers,
@@ -1610,7 +1611,7 @@ pub struct ClassificationView {
 }
 
 impl TryFrom<&ClassificationRecord> for ClassificationView {
-    type Error = vigil_store::records::UnreadableEntries;
+    type Error = vigil_store::StoreError;
 
     fn try_from(r: &ClassificationRecord) -> Result<Self, Self::Error> {
         Ok(ClassificationView {
@@ -1621,8 +1622,8 @@ impl TryFrom<&ClassificationRecord> for ClassificationView {
             law_version: r.law_version.clone(),
             classified_by: r.classified_by.clone(),
             classified_at: rfc3339(r.classified_at),
-            sheet: serde_json::from_str(&r.sheet_json).unwrap_or(Value::Null),
-            result: serde_json::from_str(&r.result_json).unwrap_or(Value::Null),
+            sheet: r.sheet()?,
+            result: r.result()?,
         })
     }
 }

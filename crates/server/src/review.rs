@@ -13,6 +13,14 @@
 //! - `POST /orgs/{org}/operations/{id}/complete`: the export was carried out (not while blocked).
 //! - `GET /orgs/{org}/records.zip?from=&to=`: the records of a period (Art. 27 of Regulation (EU)
 //!   2021/821), for roles that read the audit log.
+//! - `GET /orgs/{org}/retention`: the operations whose retention date has passed (deletable
+//!   unless a hold, an open due-diligence file or an unanswered notification keeps them) and
+//!   those due within [`RETENTION_HORIZON_DAYS`]; `POST /orgs/{org}/retention/delete`: the
+//!   selection, then a confirmation step (the count, the records ZIP to download first, the
+//!   word DELETE or the organisation's name typed), then the deletion in one transaction (all or
+//!   nothing; officers and administrators).
+//! - API: `GET /api/v1/retention`, `POST /api/v1/retention/delete` (`{"operations": [...],
+//!   "confirm": "DELETE"}`).
 //! - API: `GET /api/v1/operations/{id}/holds`, `POST /api/v1/operations/{id}/holds/{hold}/release`
 //!   (problem details naming the field).
 //!
@@ -43,7 +51,7 @@ use vigil_store::attachments::MAX_ATTACHMENT_BYTES;
 use vigil_store::licences::{DrawDownOutcome, LicenceError};
 use vigil_store::lifecycle::Hold;
 use vigil_store::records::{OperationRecord, RecordError};
-use vigil_store::retention::ExportError;
+use vigil_store::retention::{DeleteError, ExportError, KeepReason, RetentionEntry};
 use vigil_store::review::{
     AUTHORITY_ANSWERS, Evidence, RELEASE_KINDS, ReleaseDocument, ReleaseError, ReleaseRequest,
 };
@@ -76,6 +84,10 @@ pub fn routes() -> Router<AppState> {
             post(complete_submit),
         )
         .route("/orgs/{org}/records.zip", get(records_zip))
+        .route("/orgs/{org}/retention", get(retention_page))
+        .route("/orgs/{org}/retention/delete", post(retention_delete))
+        .route("/api/v1/retention", get(api_retention))
+        .route("/api/v1/retention/delete", post(api_retention_delete))
         .route("/api/v1/operations/{id}/holds", get(api_holds))
         .route(
             "/api/v1/operations/{id}/holds/{hold}/release",
@@ -890,6 +902,372 @@ pub async fn records_zip(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Retention: deleting the records whose Art. 27 period has ended.
+
+/// How far ahead the retention page and API show the operations coming due (not yet deletable).
+pub const RETENTION_HORIZON_DAYS: i64 = 90;
+
+/// The word that confirms a deletion (the organisation's name also does).
+pub const CONFIRM_WORD: &str = "DELETE";
+
+/// An operation of the retention list as the page shows it.
+pub struct RetentionRow {
+    id: String,
+    reference: String,
+    decision: String,
+    created_at: i64,
+    retain_until: String,
+    deletable: bool,
+    /// Why it is kept, in the page's language (empty when deletable).
+    kept: String,
+}
+
+fn keep_text(c: &Chrome<'_>, k: &KeepReason) -> String {
+    match k {
+        KeepReason::Retention(d) => format!(
+            "{} {}",
+            c.t.get("retention-keep-retention"),
+            c.date(&d.to_string())
+        ),
+        other => c.t.get(&format!("retention-keep-{}", other.code())),
+    }
+}
+
+fn retention_row(c: &Chrome<'_>, e: &RetentionEntry) -> RetentionRow {
+    RetentionRow {
+        id: e.operation.id.clone(),
+        reference: if e.operation.reference.is_empty() {
+            e.operation.id.clone()
+        } else {
+            e.operation.reference.clone()
+        },
+        decision: e.operation.decision.clone(),
+        created_at: e.operation.created_at,
+        retain_until: e.retain_until.to_string(),
+        deletable: e.deletable(),
+        kept: e.keep.as_ref().map(|k| keep_text(c, k)).unwrap_or_default(),
+    }
+}
+
+/// The records ZIP link of the period the operations were created in (first to last day).
+fn zip_link(org_id: &str, created: impl Iterator<Item = i64>) -> Option<String> {
+    let days: Vec<Date> = created
+        .filter_map(|us| time::OffsetDateTime::from_unix_timestamp(us.div_euclid(1_000_000)).ok())
+        .map(time::OffsetDateTime::date)
+        .collect();
+    let from = days.iter().min()?;
+    let to = days.iter().max()?;
+    Some(format!("/orgs/{org_id}/records.zip?from={from}&to={to}"))
+}
+
+#[derive(Template)]
+#[template(path = "retention.html")]
+struct RetentionPage<'a> {
+    c: Chrome<'a>,
+    org: Organisation,
+    rows: Vec<RetentionRow>,
+    can_delete: bool,
+    deletable: usize,
+    horizon: i64,
+    today: String,
+    zip: Option<String>,
+    deleted: Option<usize>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "retention_confirm.html")]
+struct RetentionConfirm<'a> {
+    c: Chrome<'a>,
+    org: Organisation,
+    rows: Vec<RetentionRow>,
+    zip: Option<String>,
+    word: &'static str,
+    error: Option<String>,
+}
+
+/// The retention page's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct RetentionQuery {
+    #[serde(default)]
+    deleted: Option<usize>,
+}
+
+/// The retention list (on the state's today) or the response to give instead.
+async fn retention_entries(
+    state: &AppState,
+    scope: &OrgScope,
+) -> Result<Vec<RetentionEntry>, Response> {
+    let today = (state.today)();
+    let s2 = scope.clone();
+    match run(state, move |s| {
+        s.retention_due(&s2, today, RETENTION_HORIZON_DAYS)
+    })
+    .await
+    {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(RecordError::Forbidden)) => Err(StatusCode::FORBIDDEN.into_response()),
+        Ok(Err(e)) => Err(internal(&e)),
+        Err(r) => Err(r),
+    }
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a page of a handler: its state and parts"
+)]
+async fn render_retention(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    me: &CurrentUser,
+    scope: &OrgScope,
+    status: StatusCode,
+    deleted: Option<usize>,
+    error: Option<String>,
+) -> Response {
+    let entries = match retention_entries(state, scope).await {
+        Ok(v) => v,
+        Err(r) if r.status() == StatusCode::FORBIDDEN => {
+            return message(state, headers, StatusCode::FORBIDDEN, "forbidden");
+        }
+        Err(r) => return r,
+    };
+    let c = chrome(
+        state,
+        headers,
+        q,
+        &format!("/orgs/{}/retention", scope.org_id()),
+        Some(&me.user),
+    );
+    let rows: Vec<RetentionRow> = entries.iter().map(|e| retention_row(&c, e)).collect();
+    let deletable = rows.iter().filter(|r| r.deletable).count();
+    let zip = zip_link(
+        scope.org_id(),
+        entries
+            .iter()
+            .filter(|e| e.deletable())
+            .map(|e| e.operation.created_at),
+    );
+    page(
+        status,
+        &RetentionPage {
+            c,
+            org: scope.org().clone(),
+            rows,
+            can_delete: scope.role().allows(Action::Decide),
+            deletable,
+            horizon: RETENTION_HORIZON_DAYS,
+            today: (state.today)().to_string(),
+            zip,
+            deleted,
+            error,
+        },
+    )
+}
+
+/// `GET /orgs/{org}/retention`: the operations past their retention date or due within the
+/// horizon (roles that read the audit log; officers and administrators may delete).
+pub async fn retention_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+    Query(r): Query<RetentionQuery>,
+    Member { me, scope }: Member,
+) -> Response {
+    if !scope.role().allows(Action::ReadAudit) {
+        return message(&state, &headers, StatusCode::FORBIDDEN, "forbidden");
+    }
+    render_retention(
+        &state,
+        &headers,
+        &q,
+        &me,
+        &scope,
+        StatusCode::OK,
+        r.deleted,
+        None,
+    )
+    .await
+}
+
+/// `POST /orgs/{org}/retention/delete`: fields `op` (repeated), then with `step=confirm` the
+/// typed `confirm` word. Without `step=confirm`, the confirmation page; with it and the word,
+/// the deletion (303 to the list) or the list with the first refusal (422, nothing deleted).
+pub async fn retention_delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+    Member { me, scope }: Member,
+    body: Bytes,
+) -> Response {
+    if !scope.role().allows(Action::Decide) {
+        return message(&state, &headers, StatusCode::FORBIDDEN, "forbidden");
+    }
+    let fields = urlencoded(&body);
+    let mut ids: Vec<String> = Vec::new();
+    for (k, v) in &fields {
+        let v = v.trim();
+        if k == "op" && !v.is_empty() && !ids.iter().any(|i| i == v) {
+            ids.push(v.to_owned());
+        }
+    }
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let c = chrome(
+        &state,
+        &headers,
+        &q,
+        &format!("/orgs/{}/retention", scope.org_id()),
+        Some(&me.user),
+    );
+    if ids.is_empty() {
+        let e = c.t.get("retention-err-none");
+        return render_retention(
+            &state,
+            &headers,
+            &q,
+            &me,
+            &scope,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(e),
+        )
+        .await;
+    }
+    if field("step").as_deref() == Some("confirm") {
+        let word = field("confirm").unwrap_or_default();
+        if word == CONFIRM_WORD || (!word.is_empty() && word == scope.org().name.trim()) {
+            let today = (state.today)();
+            let (s2, i2) = (scope.clone(), ids.clone());
+            let outcome = run(&state, move |s| s.delete_operations(&s2, &i2, today)).await;
+            let error = match outcome {
+                Ok(Ok(n)) => {
+                    return see_other(&format!("/orgs/{}/retention?deleted={n}", scope.org_id()));
+                }
+                Ok(Err(DeleteError::Kept {
+                    reference, reason, ..
+                })) => format!(
+                    "{} {reference}: {}",
+                    c.t.get("retention-refused"),
+                    keep_text(&c, &reason)
+                ),
+                Ok(Err(DeleteError::NotFound(id))) => format!(
+                    "{} {id}: {}",
+                    c.t.get("retention-refused"),
+                    c.t.get("retention-err-unknown")
+                ),
+                Ok(Err(DeleteError::Empty)) => c.t.get("retention-err-none"),
+                Ok(Err(DeleteError::Forbidden)) => {
+                    return message(&state, &headers, StatusCode::FORBIDDEN, "forbidden");
+                }
+                Ok(Err(e)) => return internal(&e),
+                Err(r) => return r,
+            };
+            return render_retention(
+                &state,
+                &headers,
+                &q,
+                &me,
+                &scope,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(error),
+            )
+            .await;
+        }
+        return confirm_page(&state, &headers, &q, &me, &scope, &ids, true).await;
+    }
+    confirm_page(&state, &headers, &q, &me, &scope, &ids, false).await
+}
+
+/// The confirmation step for `ids` (each must be listed and deletable: otherwise the list with
+/// the first one refused, 422); `wrong_word` after a confirmation without the word (422).
+async fn confirm_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &PageQuery,
+    me: &CurrentUser,
+    scope: &OrgScope,
+    ids: &[String],
+    wrong_word: bool,
+) -> Response {
+    let entries = match retention_entries(state, scope).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let c = chrome(
+        state,
+        headers,
+        q,
+        &format!("/orgs/{}/retention", scope.org_id()),
+        Some(&me.user),
+    );
+    let mut chosen = Vec::new();
+    for id in ids {
+        let refusal = match entries.iter().find(|e| &e.operation.id == id) {
+            Some(e) => match &e.keep {
+                None => {
+                    chosen.push(e);
+                    None
+                }
+                Some(k) => Some(format!(
+                    "{} {}: {}",
+                    c.t.get("retention-refused"),
+                    retention_row(&c, e).reference,
+                    keep_text(&c, k)
+                )),
+            },
+            // Not listed: unknown, another organisation's, or far from its date (the same
+            // answer for all, which reveals nothing).
+            None => Some(format!(
+                "{} {id}: {}",
+                c.t.get("retention-refused"),
+                c.t.get("retention-err-unknown")
+            )),
+        };
+        if let Some(error) = refusal {
+            return render_retention(
+                state,
+                headers,
+                q,
+                me,
+                scope,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(error),
+            )
+            .await;
+        }
+    }
+    let zip = zip_link(
+        scope.org_id(),
+        chosen.iter().map(|e| e.operation.created_at),
+    );
+    let rows = chosen.iter().map(|e| retention_row(&c, e)).collect();
+    let error = wrong_word.then(|| c.t.get("retention-err-confirm"));
+    page(
+        if wrong_word {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        &RetentionConfirm {
+            c,
+            org: scope.org().clone(),
+            rows,
+            zip,
+            word: CONFIRM_WORD,
+            error,
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
 // The API.
 
 /// A hold as the API shows it.
@@ -1339,10 +1717,210 @@ pub async fn api_register_release(
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Retention (API).
+
+/// An operation past its retention date or coming due, as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionView {
+    /// Operation id.
+    pub id: String,
+    /// Its reference.
+    pub reference: String,
+    /// Its decision.
+    pub decision: String,
+    /// When it was recorded (RFC 3339, UTC).
+    pub created_at: String,
+    /// Kept until this day, included (`YYYY-MM-DD`, Art. 27 of Regulation (EU) 2021/821).
+    pub retain_until: String,
+    /// It may be deleted today.
+    pub deletable: bool,
+    /// Why it is kept: `retention`, `open_hold`, `due_diligence_open` or
+    /// `notification_pending` (none when deletable).
+    pub kept_because: Option<String>,
+    /// The same, in words.
+    pub reason: Option<String>,
+}
+
+/// The retention list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionList {
+    /// The day the list is computed for (`YYYY-MM-DD`).
+    pub today: String,
+    /// Operations due within this many days are listed too (not deletable).
+    pub horizon_days: i64,
+    /// The operations, earliest retention date first.
+    pub operations: Vec<RetentionView>,
+}
+
+/// A deletion request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionDeleteBody {
+    /// The operations to delete (all or none).
+    pub operations: Vec<String>,
+    /// Must be `DELETE`.
+    pub confirm: String,
+}
+
+/// A deletion done.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetentionDeleted {
+    /// How many operations were deleted.
+    pub deleted: usize,
+    /// Their ids.
+    pub operations: Vec<String>,
+}
+
+/// The operations whose retention date (Art. 27 of Regulation (EU) 2021/821) has passed, and
+/// those due within 90 days, each with whether it may be deleted and what keeps it (roles that
+/// read the audit log).
+#[utoipa::path(get, path = "/api/v1/retention",
+    responses((status = 200, body = RetentionList),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "records")]
+pub async fn api_retention(State(state): State<AppState>, caller: ApiCaller) -> Response {
+    let scope = caller.scope;
+    if !scope.role().allows(Action::ReadAudit) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "administrators, officers and auditors read the retention list",
+        );
+    }
+    let today = (state.today)();
+    let entries = match retention_entries(&state, &scope).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    Json(RetentionList {
+        today: today.to_string(),
+        horizon_days: RETENTION_HORIZON_DAYS,
+        operations: entries
+            .into_iter()
+            .map(|e| RetentionView {
+                deletable: e.deletable(),
+                kept_because: e.keep.as_ref().map(|k| k.code().to_owned()),
+                reason: e.keep.as_ref().map(ToString::to_string),
+                retain_until: e.retain_until.to_string(),
+                created_at: rfc3339(e.operation.created_at),
+                id: e.operation.id,
+                reference: e.operation.reference,
+                decision: e.operation.decision,
+            })
+            .collect(),
+    })
+    .into_response()
+}
+
+/// Delete operations whose retention date has passed (officers and administrators), in one
+/// transaction: all of them, or none when one is refused (422 naming the first refused and
+/// why: its retention date, an open hold, an open due-diligence file, a notification awaiting
+/// the authority's answer; an id not of your organisation is refused the same way). Each
+/// deletion is audited (`operation.deleted`).
+#[utoipa::path(post, path = "/api/v1/retention/delete", request_body = RetentionDeleteBody,
+    responses((status = 200, body = RetentionDeleted),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad field, or an operation refused (nothing was deleted)", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "records")]
+pub async fn api_retention_delete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: String,
+) -> Response {
+    let scope = caller.scope;
+    if !scope.role().allows(Action::Decide) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "only officers and administrators delete records",
+        );
+    }
+    let b: RetentionDeleteBody = {
+        let de = &mut serde_json::Deserializer::from_str(&body);
+        match serde_path_to_error::deserialize(de) {
+            Ok(b) => b,
+            Err(e) => {
+                let path = e.path().to_string();
+                return one_field(if path == "." { "" } else { &path }, &e.inner().to_string());
+            }
+        }
+    };
+    if b.confirm != CONFIRM_WORD {
+        return one_field("confirm", "must be DELETE");
+    }
+    let today = (state.today)();
+    let ids = b.operations;
+    let at = |id: &str| {
+        ids.iter()
+            .position(|i| i == id)
+            .map_or_else(|| "operations".to_owned(), |n| format!("operations[{n}]"))
+    };
+    let i2 = ids.clone();
+    let refused = |path: String, detail: String| {
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            "Refused",
+            format!("{detail}; nothing was deleted"),
+        );
+        p.errors = vec![FieldProblem { path, detail }];
+        p.into_response()
+    };
+    match run(&state, move |s| s.delete_operations(&scope, &i2, today)).await {
+        Ok(Ok(n)) => {
+            let mut seen = std::collections::BTreeSet::new();
+            let done: Vec<String> = ids.into_iter().filter(|i| seen.insert(i.clone())).collect();
+            Json(RetentionDeleted {
+                deleted: n,
+                operations: done,
+            })
+            .into_response()
+        }
+        Ok(Err(DeleteError::Empty)) => one_field("operations", "name at least one operation"),
+        Ok(Err(DeleteError::NotFound(id))) => refused(
+            at(&id),
+            format!("operation {id}: no such operation in your organisation"),
+        ),
+        Ok(Err(DeleteError::Kept {
+            id,
+            reference,
+            reason,
+        })) => refused(at(&id), format!("operation {reference} ({id}): {reason}")),
+        Ok(Err(DeleteError::Forbidden)) => problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "only officers and administrators delete records",
+        ),
+        Ok(Err(e)) => internal(&e),
+        Err(r) => r,
+    }
+}
+
 /// The review part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_holds, api_release, api_releases, api_register_release),
-    components(schemas(HoldView, ReleaseBody, ReleaseView, ReleaseInfo, ReleaseRegistration))
+    paths(
+        api_holds,
+        api_release,
+        api_releases,
+        api_register_release,
+        api_retention,
+        api_retention_delete
+    ),
+    components(schemas(
+        HoldView,
+        ReleaseBody,
+        ReleaseView,
+        ReleaseInfo,
+        ReleaseRegistration,
+        RetentionView,
+        RetentionList,
+        RetentionDeleteBody,
+        RetentionDeleted
+    ))
 )]
 pub struct ReviewApi;

@@ -9,8 +9,11 @@
 //! - registering a licence, drawing on it and recording the use of a general authorisation need
 //!   [`Action::Decide`] ([`LicenceError::Forbidden`] otherwise);
 //! - every write appends its audit row in the same transaction (`licence.registered`,
-//!   `licence.drawn_down`, `general_authorisation.used`, and `attachment.added` for the
-//!   licence's document);
+//!   `licence.amended`, `licence.drawn_down`, `general_authorisation.used`, and
+//!   `attachment.added` for the licence's or an amendment's document);
+//! - an amendment ([`amend_licence_in`]) replaces the terms in force and keeps, in
+//!   `licence_amendments`, the authority's reference and date, what changed and the terms
+//!   before; draw-downs after it use the new terms;
 //! - the store decides nothing: the terms are validated and the draw-down checked by
 //!   `vigil_domain::icp`.
 
@@ -22,14 +25,16 @@ use time::Date;
 use vigil_domain::access::Action;
 use vigil_domain::assess::input::{FieldError, OperationInput, parse_date, parse_json};
 use vigil_domain::icp::{
-    DrawDown, DrawRequest, GeneralAuthorisationUse, LicenceKind, LicenceTerms, Quota, QuotaUnit,
-    Refusal, check_draw_down,
+    DrawDown, DrawRequest, DrawnSoFar, GeneralAuthorisationUse, LicenceAmendmentInput, LicenceKind,
+    LicenceTerms, LicenceTermsInput, Quota, QuotaUnit, Refusal, TermChange, changes,
+    check_against_drawn, check_draw_down,
 };
 use vigil_domain::law::{ControlCode, Law};
 
 use crate::accounts::{OrgScope, now_micros};
 use crate::attachments::{AttachmentError, add_attachment_in, random_id};
 use crate::records::OperationRecord;
+use crate::schema::licence_amendments;
 use crate::{DbConnection, Store, StoreError};
 
 diesel::table! {
@@ -963,5 +968,285 @@ impl Store {
             )
             .collect::<Result<Vec<_>, FieldError>>()
             .map_err(|e| LicenceError::Invalid(vec![e]))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amendments.
+
+/// A recorded amendment of a licence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenceAmendmentRecord {
+    /// Id.
+    pub id: String,
+    /// The licence.
+    pub licence_id: String,
+    /// The authority's reference.
+    pub reference: String,
+    /// The day of the amendment.
+    pub amended_on: Date,
+    /// What changed.
+    pub changes: Vec<TermChange>,
+    /// The terms before the amendment (EUR totals in euros).
+    pub terms_before: LicenceTermsInput,
+    /// The amendment's document (attachment id).
+    pub document_id: Option<String>,
+    /// Recorded by (user id).
+    pub amended_by: String,
+    /// When (µs).
+    pub amended_at: i64,
+}
+
+type AmendmentRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
+
+fn amendment_of(row: AmendmentRow) -> Result<LicenceAmendmentRecord, LicenceError> {
+    let (id, licence_id, reference, on, changes_json, before_json, document_id, by, at) = row;
+    let corrupt = |message: String| LicenceError::Corrupt {
+        id: licence_id.clone(),
+        message,
+    };
+    Ok(LicenceAmendmentRecord {
+        amended_on: parse_date(&on).map_err(corrupt)?,
+        changes: serde_json::from_str(&changes_json).map_err(|e| corrupt(e.to_string()))?,
+        terms_before: serde_json::from_str(&before_json).map_err(|e| corrupt(e.to_string()))?,
+        id,
+        licence_id: licence_id.clone(),
+        reference,
+        document_id,
+        amended_by: by,
+        amended_at: at,
+    })
+}
+
+/// What was drawn on a licence: per unit, and the first and last days drawn.
+fn drawn_so_far(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    licence_id: &str,
+) -> Result<DrawnSoFar, LicenceError> {
+    let rows: Vec<String> = licence_drawdowns::table
+        .filter(licence_drawdowns::org_id.eq(scope.org_id()))
+        .filter(licence_drawdowns::licence_id.eq(licence_id))
+        .select(licence_drawdowns::used_on)
+        .load(conn)?;
+    let mut out = DrawnSoFar {
+        per_unit: drawn_in(conn, scope, licence_id)?,
+        ..DrawnSoFar::default()
+    };
+    for on in rows {
+        let day = parse_date(&on).map_err(|message| LicenceError::Corrupt {
+            id: licence_id.to_owned(),
+            message,
+        })?;
+        out.first_day = Some(out.first_day.map_or(day, |d| d.min(day)));
+        out.last_day = Some(out.last_day.map_or(day, |d| d.max(day)));
+    }
+    Ok(out)
+}
+
+/// Amends a licence on `conn`, inside the caller's transaction: the amendment is applied to the
+/// terms in force and validated (`vigil_domain::icp::amendment`: the rules of registration, and
+/// no contradiction with what was drawn), the terms replaced, the amendment recorded with what
+/// changed and the terms before, its document (if any) attached as `licence:ID` (audited
+/// `attachment.added`), and a `licence.amended` audit row appended. The licence row is locked
+/// first, so an amendment and a draw-down on one licence are serialised.
+///
+/// # Errors
+/// [`LicenceError::Forbidden`] without [`Action::Decide`]; [`LicenceError::NotFound`] for a
+/// licence not in the scope's organisation; [`LicenceError::Invalid`] naming each bad field
+/// (also when nothing changes); a document refused; a database failure. Nothing is written on
+/// error when the caller rolls back.
+pub fn amend_licence_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    licence_id: &str,
+    input: &LicenceAmendmentInput,
+    law: &Law,
+    document: Option<LicenceDocument<'_>>,
+) -> Result<(Licence, LicenceAmendmentRecord), LicenceError> {
+    may_decide(scope)?;
+    let touched = diesel::update(
+        licences::table
+            .filter(licences::org_id.eq(scope.org_id()))
+            .filter(licences::id.eq(licence_id)),
+    )
+    .set(licences::id.eq(licences::id))
+    .execute(conn)?;
+    if touched == 0 {
+        return Err(LicenceError::NotFound);
+    }
+    let licence = licence_in(conn, scope, licence_id)?.ok_or(LicenceError::NotFound)?;
+    let amendment = input
+        .apply(&licence.terms, law)
+        .map_err(LicenceError::Invalid)?;
+    let drawn = drawn_so_far(conn, scope, licence_id)?;
+    check_against_drawn(input, &amendment.terms, &drawn).map_err(LicenceError::Invalid)?;
+    let changed = changes(&licence.terms, &amendment.terms);
+    if changed.is_empty() {
+        return Err(LicenceError::Invalid(vec![FieldError {
+            path: "terms".to_owned(),
+            message: "the amendment changes no term of the licence".to_owned(),
+        }]));
+    }
+    let t = &amendment.terms;
+    let entries: Vec<String> = t.entries.iter().map(ToString::to_string).collect();
+    diesel::update(
+        licences::table
+            .filter(licences::org_id.eq(scope.org_id()))
+            .filter(licences::id.eq(licence_id)),
+    )
+    .set((
+        licences::entries_json.eq(to_json(&entries)?),
+        licences::destinations_json.eq(to_json(&t.destinations)?),
+        licences::end_users_json.eq(to_json(&t.end_users)?),
+        licences::valid_from.eq(t.valid_from.to_string()),
+        licences::valid_until.eq(t.valid_until.to_string()),
+        licences::large_project.eq(if t.large_project { "yes" } else { "no" }),
+        licences::conditions.eq(&t.conditions),
+        licences::reporting.eq(&t.reporting),
+        licences::law_version.eq(law.version()),
+    ))
+    .execute(conn)?;
+    diesel::delete(
+        licence_quotas::table
+            .filter(licence_quotas::org_id.eq(scope.org_id()))
+            .filter(licence_quotas::licence_id.eq(licence_id)),
+    )
+    .execute(conn)?;
+    for q in &t.quotas {
+        diesel::insert_into(licence_quotas::table)
+            .values((
+                licence_quotas::licence_id.eq(licence_id),
+                licence_quotas::org_id.eq(scope.org_id()),
+                licence_quotas::unit.eq(q.unit.as_str()),
+                licence_quotas::total.eq(q.total),
+            ))
+            .execute(conn)?;
+    }
+    let document_id = match document {
+        Some(doc) => Some(
+            add_attachment_in(
+                conn,
+                scope,
+                &format!("licence:{licence_id}"),
+                doc.filename,
+                doc.content_type,
+                doc.bytes,
+            )?
+            .id,
+        ),
+        None => None,
+    };
+    let id = new_id()?;
+    let amended_at = now_micros();
+    let terms_before = licence.terms.to_input();
+    let bad = |e: serde_json::Error| LicenceError::Corrupt {
+        id: licence_id.to_owned(),
+        message: e.to_string(),
+    };
+    diesel::insert_into(licence_amendments::table)
+        .values((
+            licence_amendments::id.eq(&id),
+            licence_amendments::org_id.eq(scope.org_id()),
+            licence_amendments::licence_id.eq(licence_id),
+            licence_amendments::reference.eq(&amendment.reference),
+            licence_amendments::amended_on.eq(amendment.date.to_string()),
+            licence_amendments::changes_json.eq(serde_json::to_string(&changed).map_err(bad)?),
+            licence_amendments::terms_before_json
+                .eq(serde_json::to_string(&terms_before).map_err(bad)?),
+            licence_amendments::document_id.eq(document_id.as_deref()),
+            licence_amendments::amended_by.eq(scope.user_id()),
+            licence_amendments::amended_at.eq(amended_at),
+        ))
+        .execute(conn)?;
+    audit(
+        conn,
+        scope,
+        "licence.amended",
+        format!("licence:{licence_id}"),
+        json!({
+            "number": t.number,
+            "amendment": id,
+            "reference": amendment.reference,
+            "date": amendment.date.to_string(),
+            "changes": changed,
+            "document": document_id,
+            "law_version": law.version(),
+        }),
+    )?;
+    let licence = licence_in(conn, scope, licence_id)?.ok_or(LicenceError::NotFound)?;
+    Ok((
+        licence,
+        LicenceAmendmentRecord {
+            id,
+            licence_id: licence_id.to_owned(),
+            reference: amendment.reference,
+            amended_on: amendment.date,
+            changes: changed,
+            terms_before,
+            document_id,
+            amended_by: scope.user_id().to_owned(),
+            amended_at,
+        },
+    ))
+}
+
+impl Store {
+    /// Amends a licence in one transaction (see [`amend_licence_in`]); on error nothing is
+    /// written.
+    ///
+    /// # Errors
+    /// As [`amend_licence_in`].
+    pub fn amend_licence(
+        &self,
+        scope: &OrgScope,
+        licence_id: &str,
+        amendment: &LicenceAmendmentInput,
+        law: &Law,
+        document: Option<LicenceDocument<'_>>,
+    ) -> Result<(Licence, LicenceAmendmentRecord), LicenceError> {
+        may_decide(scope)?;
+        self.write_tx(|c| amend_licence_in(c, scope, licence_id, amendment, law, document))
+    }
+
+    /// The amendments of a licence, oldest first (empty for another organisation's).
+    ///
+    /// # Errors
+    /// A database failure; a stored amendment unreadable.
+    pub fn licence_amendments(
+        &self,
+        scope: &OrgScope,
+        licence_id: &str,
+    ) -> Result<Vec<LicenceAmendmentRecord>, LicenceError> {
+        let rows: Vec<AmendmentRow> = licence_amendments::table
+            .filter(licence_amendments::org_id.eq(scope.org_id()))
+            .filter(licence_amendments::licence_id.eq(licence_id))
+            .order((
+                licence_amendments::amended_at.asc(),
+                licence_amendments::id.asc(),
+            ))
+            .select((
+                licence_amendments::id,
+                licence_amendments::licence_id,
+                licence_amendments::reference,
+                licence_amendments::amended_on,
+                licence_amendments::changes_json,
+                licence_amendments::terms_before_json,
+                licence_amendments::document_id,
+                licence_amendments::amended_by,
+                licence_amendments::amended_at,
+            ))
+            .load(&mut *self.conn()?)?;
+        rows.into_iter().map(amendment_of).collect()
     }
 }

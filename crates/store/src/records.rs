@@ -155,6 +155,32 @@ impl ClassificationRecord {
             source,
         })
     }
+
+    /// The item sheet as stored (JSON).
+    ///
+    /// # Errors
+    /// [`UnreadableRecord`] when the stored text is not JSON.
+    pub fn sheet(&self) -> Result<serde_json::Value, UnreadableRecord> {
+        read_json(
+            "classification record",
+            &self.id,
+            "item sheet",
+            &self.sheet_json,
+        )
+    }
+
+    /// The classification result as stored (JSON).
+    ///
+    /// # Errors
+    /// [`UnreadableRecord`] when the stored text is not JSON.
+    pub fn result(&self) -> Result<serde_json::Value, UnreadableRecord> {
+        read_json(
+            "classification record",
+            &self.id,
+            "classification result",
+            &self.result_json,
+        )
+    }
 }
 
 /// The stored entries of a classification record cannot be read back.
@@ -179,6 +205,49 @@ impl From<UnreadableEntries> for RecordError {
     fn from(e: UnreadableEntries) -> Self {
         RecordError::Store(e.into())
     }
+}
+
+/// A JSON value the store wrote cannot be read back (the database was edited or damaged): an
+/// error to show, never a value to guess (an empty input or assessment would read as "nothing").
+#[derive(Debug, thiserror::Error)]
+#[error("{record} {id}: its stored {field} is unreadable")]
+pub struct UnreadableRecord {
+    /// What kind of record: `operation`, `classification record`.
+    pub record: &'static str,
+    /// Its id.
+    pub id: String,
+    /// The column: `input`, `assessment`, `item sheet`, `classification result`.
+    pub field: &'static str,
+    /// The JSON error.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+impl From<UnreadableRecord> for StoreError {
+    /// A stored value that does not deserialise, as diesel reports one.
+    fn from(e: UnreadableRecord) -> Self {
+        StoreError::Query(diesel::result::Error::DeserializationError(Box::new(e)))
+    }
+}
+
+impl From<UnreadableRecord> for RecordError {
+    fn from(e: UnreadableRecord) -> Self {
+        RecordError::Store(e.into())
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(
+    record: &'static str,
+    id: &str,
+    field: &'static str,
+    text: &str,
+) -> Result<T, UnreadableRecord> {
+    serde_json::from_str(text).map_err(|source| UnreadableRecord {
+        record,
+        id: id.to_owned(),
+        field,
+        source,
+    })
 }
 
 /// A new classification record (JSON as produced by `vigil-domain`).
@@ -294,6 +363,30 @@ pub struct OperationRecord {
 }
 
 impl OperationRecord {
+    /// The OPERATION as stored (JSON).
+    ///
+    /// # Errors
+    /// [`UnreadableRecord`] when the stored text is not JSON.
+    pub fn input(&self) -> Result<serde_json::Value, UnreadableRecord> {
+        read_json("operation", &self.id, "input", &self.input_json)
+    }
+
+    /// The assessment as stored.
+    ///
+    /// # Errors
+    /// [`UnreadableRecord`] when the stored text is not an assessment.
+    pub fn assessment(&self) -> Result<vigil_domain::assess::Assessment, UnreadableRecord> {
+        read_json("operation", &self.id, "assessment", &self.assessment_json)
+    }
+
+    /// The assessment as stored, as JSON (for readers that need only some of its fields).
+    ///
+    /// # Errors
+    /// [`UnreadableRecord`] when the stored text is not JSON.
+    pub fn assessment_value(&self) -> Result<serde_json::Value, UnreadableRecord> {
+        read_json("operation", &self.id, "assessment", &self.assessment_json)
+    }
+
     /// Still open: the export has not been recorded as carried out.
     #[must_use]
     pub fn is_open(&self) -> bool {

@@ -5,10 +5,15 @@
 //! Rules:
 //! - an operation is marked carried out (`completed_at`) by a role that enters records, only when
 //!   it is not blocked (an open hold stops the export); marking it again changes nothing;
-//! - an operation is deleted only by an administrator, and only after its retention date
-//!   (`retain_until`; when none was recorded, 31 December of the fifth year after the year it
-//!   was created); its holds, party links and documents go with it, the audit log keeps every
-//!   row (it is append-only) and records the deletion;
+//! - an operation is deleted only by an officer or administrator ([`Action::Decide`]), only
+//!   after its retention date (`retain_until`; when none was recorded, 31 December of the fifth
+//!   year after the year it was created), and never while a legal reason keeps it
+//!   ([`KeepReason`]: an open hold, a due-diligence file still open, a notification to the
+//!   authority not yet answered); its holds, party links and documents go with it, the audit
+//!   log keeps every row (it is append-only) and records the deletion; a batch
+//!   ([`Store::delete_operations`]) is one transaction, all or nothing;
+//! - [`Store::retention_due`] lists the operations whose retention date has passed or falls
+//!   within a horizon, each with what keeps it;
 //! - a released operation's record is frozen: its input and assessment may no longer change (a
 //!   database trigger refuses it, see the `item_releases` migration);
 //! - the records of a period export as one ZIP ([`Store::export_records`]): per operation created
@@ -23,10 +28,11 @@ use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use time::{Date, OffsetDateTime};
-use vigil_domain::access::{Action, Role};
+use vigil_domain::access::Action;
 
 use crate::accounts::{OrgScope, Organisation, now_micros};
 use crate::attachments::attachments;
+use crate::due_diligence::{dd_files, dd_notifications};
 use crate::lifecycle::Hold;
 use crate::records::{OperationRecord, OperationStatus, RecordError};
 use crate::schema::{
@@ -155,29 +161,189 @@ pub fn complete_operation_in(
     operation_in(conn, scope, id)
 }
 
-/// Deletes an operation on `conn`, inside the caller's transaction, when its retention date is
-/// past on `today` (audited: `operation.deleted`); its holds, party links, draw-downs and
-/// documents go with it.
+/// Why an operation may not be deleted (yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeepReason {
+    /// Its retention date (Art. 27) is not past: it is kept until this day, included.
+    Retention(Date),
+    /// A hold is still open: the matter is not settled.
+    OpenHold,
+    /// A due-diligence file on it is still open (Art. 5).
+    DueDiligenceOpen,
+    /// A notification to the authority (Art. 5(2)) has not been answered.
+    NotificationPending,
+}
+
+impl KeepReason {
+    /// A stable name (`retention`, `open_hold`, `due_diligence_open`, `notification_pending`).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeepReason::Retention(_) => "retention",
+            KeepReason::OpenHold => "open_hold",
+            KeepReason::DueDiligenceOpen => "due_diligence_open",
+            KeepReason::NotificationPending => "notification_pending",
+        }
+    }
+}
+
+impl std::fmt::Display for KeepReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeepReason::Retention(until) => write!(
+                f,
+                "the record must be kept until {until} (Art. 27 of Regulation (EU) 2021/821: at \
+                 least five years from the end of the calendar year of the operation)"
+            ),
+            KeepReason::OpenHold => f.write_str(
+                "a hold of the operation is still open: release it before the record may go",
+            ),
+            KeepReason::DueDiligenceOpen => f.write_str(
+                "a due-diligence file on the operation is still open (Art. 5 of Regulation (EU) \
+                 2021/821)",
+            ),
+            KeepReason::NotificationPending => f.write_str(
+                "a notification to the authority about the operation awaits its answer (Art. 5(2) \
+                 of Regulation (EU) 2021/821)",
+            ),
+        }
+    }
+}
+
+/// What keeps `op` on `today`, the first reason found (retention date first), or `None` when
+/// it may be deleted.
 ///
 /// # Errors
-/// [`RecordError::Forbidden`] for anyone but an administrator; [`RecordError::NotFound`];
-/// [`RecordError::Refused`] before the retention date (Art. 27); a database failure.
+/// An unreadable retention date; a database failure.
+pub fn keep_reason_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    op: &OperationRecord,
+    today: Date,
+) -> Result<Option<KeepReason>, RecordError> {
+    let until = retention_date(op)?;
+    if today <= until {
+        return Ok(Some(KeepReason::Retention(until)));
+    }
+    other_keep_reason_in(conn, scope, &op.id)
+}
+
+/// The reasons other than the retention date.
+fn other_keep_reason_in(
+    conn: &mut DbConnection,
+    scope: &OrgScope,
+    id: &str,
+) -> Result<Option<KeepReason>, RecordError> {
+    let open_holds: i64 = operation_holds::table
+        .filter(operation_holds::org_id.eq(scope.org_id()))
+        .filter(operation_holds::operation_id.eq(id))
+        .filter(operation_holds::released_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if open_holds > 0 {
+        return Ok(Some(KeepReason::OpenHold));
+    }
+    let open_files: i64 = dd_files::table
+        .filter(dd_files::org_id.eq(scope.org_id()))
+        .filter(dd_files::operation_id.eq(id))
+        .filter(dd_files::status.eq("open"))
+        .count()
+        .get_result(conn)?;
+    if open_files > 0 {
+        return Ok(Some(KeepReason::DueDiligenceOpen));
+    }
+    let pending: i64 = dd_notifications::table
+        .filter(dd_notifications::org_id.eq(scope.org_id()))
+        .filter(dd_notifications::operation_id.eq(id))
+        .filter(dd_notifications::status.ne("answered"))
+        .count()
+        .get_result(conn)?;
+    if pending > 0 {
+        return Ok(Some(KeepReason::NotificationPending));
+    }
+    Ok(None)
+}
+
+/// An operation whose retention date has passed or is near, as [`Store::retention_due`] lists
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionEntry {
+    /// The operation.
+    pub operation: OperationRecord,
+    /// Its retention date (kept until this day, included).
+    pub retain_until: Date,
+    /// What keeps it on the day asked (`None`: it may be deleted).
+    pub keep: Option<KeepReason>,
+}
+
+impl RetentionEntry {
+    /// It may be deleted on the day asked.
+    #[must_use]
+    pub fn deletable(&self) -> bool {
+        self.keep.is_none()
+    }
+}
+
+/// A refused deletion of a batch: nothing of the batch was deleted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeleteError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The role may not delete records (officers and administrators do).
+    #[error("this role may not delete records (officers and administrators do)")]
+    Forbidden,
+    /// No operation was named.
+    #[error("no operation named")]
+    Empty,
+    /// No operation with this id in the scope's organisation (another organisation's looks
+    /// the same).
+    #[error("operation {0}: not found in your organisation")]
+    NotFound(String),
+    /// This operation (the first refused of the batch) is kept.
+    #[error("operation {reference} ({id}): {reason}")]
+    Kept {
+        /// Its id.
+        id: String,
+        /// Its reference (its id when it has none).
+        reference: String,
+        /// Why.
+        reason: KeepReason,
+    },
+    /// A stored record does not read.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+impl From<diesel::result::Error> for DeleteError {
+    fn from(e: diesel::result::Error) -> Self {
+        DeleteError::Store(StoreError::Query(e))
+    }
+}
+
+/// Deletes an operation on `conn`, inside the caller's transaction, when its retention date is
+/// past on `today` and nothing else keeps it ([`KeepReason`]) (audited: `operation.deleted`);
+/// its holds, party links, draw-downs and documents go with it.
+///
+/// # Errors
+/// [`RecordError::Forbidden`] for a role without [`Action::Decide`]; [`RecordError::NotFound`];
+/// [`RecordError::Refused`] before the retention date (Art. 27) or while a [`KeepReason`]
+/// holds; a database failure.
 pub fn delete_operation_in(
     conn: &mut DbConnection,
     scope: &OrgScope,
     id: &str,
     today: Date,
 ) -> Result<(), RecordError> {
-    if scope.role() != Role::Admin {
+    if !scope.role().allows(Action::Decide) {
         return Err(RecordError::Forbidden);
     }
     let op = operation_in(conn, scope, id)?;
     let until = retention_date(&op)?;
-    if today <= until {
-        return Err(RecordError::Refused(format!(
-            "the record must be kept until {until} (Art. 27 of Regulation (EU) 2021/821: at least \
-             five years from the end of the calendar year of the operation)"
-        )));
+    if let Some(why) = keep_reason_in(conn, scope, &op, today)? {
+        return Err(RecordError::Refused(why.to_string()));
     }
     let documents = diesel::delete(
         attachments::table
@@ -341,10 +507,104 @@ impl Store {
         id: &str,
         today: Date,
     ) -> Result<(), RecordError> {
-        if scope.role() != Role::Admin {
+        if !scope.role().allows(Action::Decide) {
             return Err(RecordError::Forbidden);
         }
         self.write_tx(|c| delete_operation_in(c, scope, id, today))
+    }
+
+    /// Deletes the operations `ids` (duplicates count once) in one transaction: all of them, or
+    /// none when one is refused (the first refused, in the order given, is named). Each deletion
+    /// is audited (`operation.deleted`).
+    ///
+    /// # Errors
+    /// [`DeleteError::Forbidden`] without [`Action::Decide`]; [`DeleteError::Empty`];
+    /// [`DeleteError::NotFound`] for an id not of the organisation; [`DeleteError::Kept`] with
+    /// the first operation kept and why; a database failure.
+    pub fn delete_operations(
+        &self,
+        scope: &OrgScope,
+        ids: &[String],
+        today: Date,
+    ) -> Result<usize, DeleteError> {
+        if !scope.role().allows(Action::Decide) {
+            return Err(DeleteError::Forbidden);
+        }
+        let mut seen = BTreeSet::new();
+        let ids: Vec<&String> = ids.iter().filter(|i| seen.insert(i.as_str())).collect();
+        if ids.is_empty() {
+            return Err(DeleteError::Empty);
+        }
+        self.write_tx(|c| {
+            for id in &ids {
+                let op = match operation_in(c, scope, id) {
+                    Ok(op) => op,
+                    Err(RecordError::NotFound) => return Err(DeleteError::NotFound((*id).clone())),
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(reason) = keep_reason_in(c, scope, &op, today)? {
+                    let reference = if op.reference.is_empty() {
+                        op.id.clone()
+                    } else {
+                        op.reference.clone()
+                    };
+                    return Err(DeleteError::Kept {
+                        id: op.id,
+                        reference,
+                        reason,
+                    });
+                }
+                delete_operation_in(c, scope, id, today)?;
+            }
+            Ok(ids.len())
+        })
+    }
+
+    /// The operations of the organisation whose retention date is before `today + horizon_days`
+    /// (past, or due within the horizon), oldest retention date first, each with what keeps it
+    /// on `today`. Roles with [`Action::ReadAudit`] (as the records export).
+    ///
+    /// # Errors
+    /// [`RecordError::Forbidden`] without [`Action::ReadAudit`]; an unreadable stored date; a
+    /// database failure.
+    pub fn retention_due(
+        &self,
+        scope: &OrgScope,
+        today: Date,
+        horizon_days: i64,
+    ) -> Result<Vec<RetentionEntry>, RecordError> {
+        if !scope.role().allows(Action::ReadAudit) {
+            return Err(RecordError::Forbidden);
+        }
+        let limit = today.saturating_add(time::Duration::days(horizon_days));
+        let mut conn = self.conn()?;
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(|c| {
+            let ops: Vec<OperationRecord> = operations::table
+                .filter(operations::org_id.eq(scope.org_id()))
+                .order((operations::created_at.asc(), operations::id.asc()))
+                .select(OperationRecord::as_select())
+                .load(c)?;
+            let mut out = Vec::new();
+            for op in ops {
+                let until = retention_date(&op)?;
+                if until >= limit {
+                    continue;
+                }
+                let keep = if today <= until {
+                    Some(KeepReason::Retention(until))
+                } else {
+                    other_keep_reason_in(c, scope, &op.id)?
+                };
+                out.push(RetentionEntry {
+                    operation: op,
+                    retain_until: until,
+                    keep,
+                });
+            }
+            out.sort_by_key(|e| e.retain_until);
+            Ok(out)
+        })
     }
 
     /// The records of the operations created from `from` to `to` (UTC days, both included) as a

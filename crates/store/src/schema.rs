@@ -396,3 +396,29 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(spdx_imports, spdx_assessments);
+
+diesel::table! {
+    /// Amendments of licences by their authority (`vigil_store::licences`).
+    licence_amendments (id) {
+        /// Random id (hex).
+        id -> Text,
+        /// Organisation.
+        org_id -> Text,
+        /// Licence.
+        licence_id -> Text,
+        /// The authority's reference.
+        reference -> Text,
+        /// Day of the amendment (YYYY-MM-DD).
+        amended_on -> Text,
+        /// What changed (JSON array of {field, before, after}).
+        changes_json -> Text,
+        /// The terms before (JSON, as typed).
+        terms_before_json -> Text,
+        /// The amendment's document (attachment id).
+        document_id -> Nullable<Text>,
+        /// Recorded by (user id).
+        amended_by -> Text,
+        /// When (µs).
+        amended_at -> BigInt,
+    }
+}

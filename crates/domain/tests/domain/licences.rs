@@ -238,3 +238,139 @@ fn the_operation_contract_takes_quantity_and_value() {
     let e = parse_json::<OperationInput>(&unknown.to_string()).unwrap_err();
     assert_eq!(e.errors[0].path, "items[0].quantity.unit");
 }
+
+// Amendments (vigil_domain::icp::amendment).
+
+use vigil_domain::icp::{DrawnSoFar, LicenceAmendmentInput, changes, check_against_drawn};
+
+fn amendment() -> LicenceAmendmentInput {
+    LicenceAmendmentInput {
+        reference: "SBDU-A-1".into(),
+        date: "2026-06-01".into(),
+        ..LicenceAmendmentInput::default()
+    }
+}
+
+#[test]
+fn an_amendment_extends_the_validity_and_raises_a_quota_and_says_what_changed() {
+    let old = terms_input().check(&LAW).unwrap();
+    let a = LicenceAmendmentInput {
+        valid_until: Some("2028-01-01".into()),
+        quotas: Some(vec![QuotaInput {
+            unit: "seats".into(),
+            total: 150.0,
+        }]),
+        destinations: Some(vec!["US".into(), "JP".into(), "ca".into()]),
+        ..amendment()
+    };
+    let done = a.apply(&old, &LAW).unwrap();
+    assert_eq!(done.reference, "SBDU-A-1");
+    assert_eq!(done.date, date!(2026 - 06 - 01));
+    assert_eq!(done.terms.valid_until, date!(2028 - 01 - 01));
+    assert_eq!(done.terms.number, old.number);
+    assert_eq!(done.terms.entries, old.entries);
+    let fields: Vec<String> = changes(&old, &done.terms)
+        .into_iter()
+        .map(|c| format!("{}: {} -> {}", c.field, c.before, c.after))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            "valid_until: 2027-12-31 -> 2028-01-01",
+            "destinations: US, JP -> US, JP, CA",
+            "quotas.eur: 50000.50 EUR -> ",
+            "quotas.seats: 100 seats -> 150 seats",
+            "quotas.downloads: 10 downloads -> ",
+        ]
+    );
+}
+
+#[test]
+fn an_amendment_is_checked_by_the_rules_of_registration() {
+    let old = terms_input().check(&LAW).unwrap();
+    // Beyond two years (Art. 12(3)), no reference, no date.
+    let a = LicenceAmendmentInput {
+        reference: " ".into(),
+        date: "June".into(),
+        valid_until: Some("2028-06-01".into()),
+        quotas: Some(vec![QuotaInput {
+            unit: "seats".into(),
+            total: -1.0,
+        }]),
+        ..LicenceAmendmentInput::default()
+    };
+    let errs = a.apply(&old, &LAW).unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec!["reference", "date", "quotas[0].total", "valid_until"]
+    );
+    assert!(
+        errs[3].message.contains("Art. 12(3)"),
+        "{}",
+        errs[3].message
+    );
+    // A large project may run four years.
+    let a = LicenceAmendmentInput {
+        valid_until: Some("2029-12-31".into()),
+        large_project: Some(true),
+        ..amendment()
+    };
+    assert!(a.apply(&old, &LAW).is_ok());
+    // The kind and number are not amendable: an unknown field.
+    let r: Result<LicenceAmendmentInput, _> =
+        parse_json(&json!({"reference": "A", "date": "2026-06-01", "number": "X"}).to_string());
+    assert!(r.is_err());
+}
+
+#[test]
+fn a_quota_below_what_is_drawn_is_refused_naming_the_unit() {
+    let old = terms_input().check(&LAW).unwrap();
+    let drawn = DrawnSoFar {
+        per_unit: BTreeMap::from([(QuotaUnit::Seats, 60), (QuotaUnit::Downloads, 2)]),
+        first_day: Some(date!(2026 - 03 - 01)),
+        last_day: Some(date!(2026 - 05 - 01)),
+    };
+    let a = LicenceAmendmentInput {
+        quotas: Some(vec![
+            QuotaInput {
+                unit: "eur".into(),
+                total: 10.0,
+            },
+            QuotaInput {
+                unit: "seats".into(),
+                total: 40.0,
+            },
+        ]),
+        valid_until: Some("2026-04-30".into()),
+        ..amendment()
+    };
+    let done = a.apply(&old, &LAW).unwrap();
+    let errs = check_against_drawn(&a, &done.terms, &drawn).unwrap_err();
+    let shown: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        vec![
+            "quotas[1].total: the seats quota cannot be lowered to 40 seats: 60 seats are already drawn on this licence",
+            "quotas: the downloads quota cannot be removed: 2 downloads are already drawn on this licence",
+            "valid_until: a draw-down was made on 2026-05-01: the validity cannot end before it (Art. 12(3) of Regulation (EU) 2021/821)",
+        ]
+    );
+    // Exactly what is drawn, and narrowing the destinations, are accepted.
+    let a = LicenceAmendmentInput {
+        destinations: Some(vec!["JP".into()]),
+        quotas: Some(vec![
+            QuotaInput {
+                unit: "seats".into(),
+                total: 60.0,
+            },
+            QuotaInput {
+                unit: "downloads".into(),
+                total: 2.0,
+            },
+        ]),
+        ..amendment()
+    };
+    let done = a.apply(&old, &LAW).unwrap();
+    assert_eq!(check_against_drawn(&a, &done.terms, &drawn), Ok(()));
+}

@@ -462,3 +462,273 @@ async fn another_organisation_gets_404_and_an_auditor_403() {
     let r = request(s.addr, "GET", "/api/v1/calendar.ics", &[], "").await;
     assert_eq!(r.status, 401);
 }
+
+async fn post_amendment(s: &Server, org: &str, id: &str, cookie: &str, body: &str) -> Reply {
+    let c = format!("vigil_session={cookie}");
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    request(
+        s.addr,
+        "POST",
+        &format!("/orgs/{org}/licences/{id}/amendments"),
+        &[("Cookie", c.as_str()), ("Content-Type", ct.as_str()), SAME],
+        body,
+    )
+    .await
+}
+
+/// The amendment form's fields: the terms of `good_fields` (not the kind, number or authority)
+/// with a reference and date.
+fn amend_fields(
+    reference: &'static str,
+    valid_until: &'static str,
+    quotas: &'static str,
+) -> Vec<(&'static str, &'static str)> {
+    let mut f: Vec<(&str, &str)> = good_fields()
+        .into_iter()
+        .filter(|(k, _)| !["kind", "number", "authority"].contains(k))
+        .map(|(k, v)| match k {
+            "valid_until" => (k, valid_until),
+            "quotas" => (k, quotas),
+            _ => (k, v),
+        })
+        .collect();
+    f.push(("reference", reference));
+    f.push(("date", "2026-06-01"));
+    f
+}
+
+async fn amendments_count(s: &Server, scope: &OrgScope, id: &str) -> usize {
+    let (st, sc, id) = (s.store.clone(), scope.clone(), id.to_owned());
+    blocking(move || st.licence_amendments(&sc, &id).unwrap().len()).await
+}
+
+#[tokio::test]
+async fn an_officer_amends_validity_and_quota_and_draw_downs_use_the_new_terms() {
+    let s = spawn_with_store().await;
+    let (off, cookie) = member(&s, "off@a.example", "Org A", Role::Officer).await;
+    let org = off.org_id().to_owned();
+    let r = post_licence(&s, &org, &cookie, &multipart_body(&good_fields(), None)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let loc = r.headers["location"].clone();
+    let id = loc.rsplit('/').next().unwrap().to_owned();
+    let (st, sc, lid) = (s.store.clone(), off.clone(), id.clone());
+    let law = s.state.law.clone();
+    let out = blocking(move || {
+        let op = operation(&st, &sc);
+        st.draw_down(&sc, &lid, &op, today(), &law).unwrap()
+    })
+    .await;
+    assert!(matches!(out, DrawDownOutcome::Drawn(_)), "{out:?}");
+
+    // The form is prefilled with the terms in force.
+    let p = get(s.addr, &loc, Some(&cookie)).await;
+    assert!(p.body.contains("id=\"amendments-none\""), "{}", p.body);
+    assert!(p.body.contains("action=\"/orgs/") && p.body.contains("/amendments\""));
+    assert!(p.body.contains("value=\"2027-12-31\""));
+    assert!(p.body.contains("eur 50000.00\nseats 100"), "{}", p.body);
+
+    // A quota below what is drawn (85 seats): 422 naming the unit, nothing written.
+    let before = rows(&s.store, &org);
+    let body = multipart_body(
+        &amend_fields("SBDU-AM-1", "2028-01-01", "seats 80\neur 50000.00"),
+        None,
+    );
+    let r = post_amendment(&s, &org, &id, &cookie, &body).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("the seats quota cannot be lowered to 80 seats: 85 seats are already drawn"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("SBDU-AM-1"),
+        "the form keeps what was typed"
+    );
+    assert_eq!(rows(&s.store, &org), before);
+    assert_eq!(amendments_count(&s, &off, &id).await, 0);
+    // No reference: 422 next to the field.
+    let body = multipart_body(
+        &amend_fields("", "2028-01-01", "seats 200\neur 50000.00"),
+        None,
+    );
+    let r = post_amendment(&s, &org, &id, &cookie, &body).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("id=\"reference-error\""), "{}", r.body);
+    assert_eq!(rows(&s.store, &org), before);
+
+    // Extend the validity (Art. 12(3): within two years) and raise the seats, with a document.
+    let body = multipart_body(
+        &amend_fields("SBDU-AM-1", "2028-01-01", "seats 200\neur 50000.00"),
+        Some(("amendment.pdf", "%PDF-1.7 amendment")),
+    );
+    let r = post_amendment(&s, &org, &id, &cookie, &body).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers["location"], loc);
+    let p = get(s.addr, &loc, Some(&cookie)).await;
+    assert!(p.body.contains("id=\"amendments\""), "{}", p.body);
+    assert!(p.body.contains("SBDU-AM-1"));
+    assert!(
+        p.body.contains("valid_until: 2027-12-31 → 2028-01-01"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("quotas.seats: 100 seats → 200 seats"));
+    assert!(
+        p.body.contains("value=\"2028-01-01\""),
+        "the form shows the new terms"
+    );
+    let doc_href = p
+        .body
+        .split("<table id=\"amendments\">")
+        .nth(1)
+        .and_then(|t| t.split("href=\"").nth(1))
+        .and_then(|x| x.split('"').next())
+        .unwrap()
+        .to_owned();
+    let d = get(s.addr, &doc_href, Some(&cookie)).await;
+    assert_eq!((d.status, d.body.as_str()), (200, "%PDF-1.7 amendment"));
+    let fr = get(s.addr, &format!("{loc}?lang=fr"), Some(&cookie)).await;
+    assert!(fr.body.contains("Modifier la licence"));
+    let acts: Vec<String> = s
+        .store
+        .audit_records(&org, &AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event.action)
+        .collect();
+    assert!(acts.contains(&"licence.amended".to_owned()), "{acts:?}");
+
+    // Draw-down after the amendment uses the new balance: 85 more seats fit in 200 (not in 100).
+    let (st, sc, lid) = (s.store.clone(), off.clone(), id.clone());
+    let law = s.state.law.clone();
+    let out = blocking(move || {
+        let op = operation(&st, &sc);
+        st.draw_down(&sc, &lid, &op, today(), &law).unwrap()
+    })
+    .await;
+    let DrawDownOutcome::Drawn(dd) = out else {
+        panic!("{out:?}")
+    };
+    let seats = dd
+        .units
+        .iter()
+        .find(|u| u.unit.as_str() == "seats")
+        .unwrap();
+    assert_eq!((seats.total, seats.remaining), (200, 30));
+
+    // The API: the history in the licence's JSON; amendments in JSON, 422 naming the field.
+    let (st, sc) = (s.store.clone(), off.clone());
+    let (_, token) = blocking(move || st.create_token(&sc, "ci").unwrap()).await;
+    let path = format!("/api/v1/licences/{id}/amendments");
+    let r = api(s.addr, "GET", &format!("/api/v1/licences/{id}"), &token, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["amendments"][0]["reference"], "SBDU-AM-1");
+    assert_eq!(v["amendments"][0]["changes"][0]["field"], "valid_until");
+    assert_eq!(
+        v["amendments"][0]["terms_before"]["valid_until"],
+        "2027-12-31"
+    );
+    assert!(
+        v["amendments"][0]["document"]
+            .as_str()
+            .unwrap()
+            .contains("/attachments/")
+    );
+    let before = rows(&s.store, &org);
+    let r = api(
+        s.addr,
+        "POST",
+        &path,
+        &token,
+        r#"{"reference":"SBDU-AM-2","date":"2026-07-01","quotas":[{"unit":"seats","total":150},{"unit":"eur","total":50000}]}"#,
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["path"], "quotas[0].total");
+    assert!(r.body.contains("170 seats are already drawn"), "{}", r.body);
+    let r = api(
+        s.addr,
+        "POST",
+        &path,
+        &token,
+        r#"{"reference":"SBDU-AM-2","date":"2026-07-01","valid_until":"2028-06-30"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["path"], "valid_until");
+    assert!(r.body.contains("Art. 12(3)"));
+    let r = api(s.addr, "POST", &path, &token, r#"{"date":"2026-07-01"}"#).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(rows(&s.store, &org), before);
+    // A large project may run four years.
+    let r = api(
+        s.addr,
+        "POST",
+        &path,
+        &token,
+        r#"{"reference":"SBDU-AM-2","date":"2026-07-01","valid_until":"2028-06-30","large_project":true}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["terms"]["valid_until"], "2028-06-30");
+    assert_eq!(v["amendments"].as_array().unwrap().len(), 2);
+    assert_eq!(rows(&s.store, &org), before + 1);
+}
+
+#[tokio::test]
+async fn amendments_another_organisation_gets_404_and_an_auditor_403() {
+    let s = spawn_with_store().await;
+    let (off, cookie) = member(&s, "off@a.example", "Org A", Role::Officer).await;
+    let (aud, aud_cookie) = member(&s, "aud@a.example", "Org A", Role::Auditor).await;
+    let (b, b_cookie) = member(&s, "off@b.example", "Org B", Role::Officer).await;
+    let org = off.org_id().to_owned();
+    let r = post_licence(&s, &org, &cookie, &multipart_body(&good_fields(), None)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = r.headers["location"].rsplit('/').next().unwrap().to_owned();
+    let body = multipart_body(
+        &amend_fields("SBDU-AM-X", "2028-01-01", "seats 200\neur 50000.00"),
+        None,
+    );
+    let json = r#"{"reference":"SBDU-AM-X","date":"2026-07-01","valid_until":"2028-01-01"}"#;
+    let (st, sc) = (s.store.clone(), aud.clone());
+    let (_, aud_token) = blocking(move || st.create_token(&sc, "aud").unwrap()).await;
+    let before = rows(&s.store, &org);
+
+    // Another organisation: 404 on A's path and with A's licence id on its own.
+    let b_org = b.org_id().to_owned();
+    for o in [&org, &b_org] {
+        let r = post_amendment(&s, o, &id, &b_cookie, &body).await;
+        assert_eq!(r.status, 404, "{o}: {}", r.body);
+        assert!(!r.body.contains("FR-GLOBAL-2026-17"));
+    }
+    let (st, sc) = (s.store.clone(), b.clone());
+    let (_, b_token) = blocking(move || st.create_token(&sc, "b").unwrap()).await;
+    let path = format!("/api/v1/licences/{id}/amendments");
+    let r = api(s.addr, "POST", &path, &b_token, json).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = api(s.addr, "POST", &path, &b_token, "not json").await;
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    // An auditor: 403, and no form.
+    let r = get(
+        s.addr,
+        &format!("/orgs/{org}/licences/{id}"),
+        Some(&aud_cookie),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("/amendments\""));
+    let r = post_amendment(&s, &org, &id, &aud_cookie, &body).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = api(s.addr, "POST", &path, &aud_token, json).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    assert_eq!(rows(&s.store, &org), before);
+    assert_eq!(amendments_count(&s, &off, &id).await, 0);
+    let (st, sc) = (s.store.clone(), off.clone());
+    let l = blocking(move || st.licence(&sc, &id).unwrap().unwrap()).await;
+    assert_eq!(l.terms.valid_until.to_string(), "2027-12-31");
+}

@@ -389,6 +389,14 @@ const ROUTES: &[Route] = &[
         Body::None,
         200,
     ),
+    // Amending a licence is a decision; an empty form is 422 once past the access check.
+    page(
+        "POST",
+        "/orgs/{org}/licences/{id}/amendments",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
     page(
         "GET",
         "/orgs/{org}/licences/{id}/drawdowns.csv",
@@ -437,6 +445,14 @@ const ROUTES: &[Route] = &[
         Member(Action::Read),
         Body::None,
         200,
+    ),
+    // An empty body: 422 once past the access check (another organisation's licence: 404).
+    api(
+        "POST",
+        "/api/v1/licences/{id}/amendments",
+        Member(Action::Decide),
+        Body::None,
+        422,
     ),
     // Intangible exports (transmissions.rs): every member reads; recording a transmission is
     // entering an operation.
@@ -542,6 +558,36 @@ const ROUTES: &[Route] = &[
         Member(Action::ReadAudit),
         Body::None,
         200,
+    ),
+    page(
+        "GET",
+        "/orgs/{org}/retention",
+        Member(Action::ReadAudit),
+        Body::None,
+        200,
+    ),
+    // Nothing selected: 422 once past the access check.
+    page(
+        "POST",
+        "/orgs/{org}/retention/delete",
+        Member(Action::Decide),
+        Body::None,
+        422,
+    ),
+    api(
+        "GET",
+        "/api/v1/retention",
+        Member(Action::ReadAudit),
+        Body::None,
+        200,
+    ),
+    // An empty body: 422 once past the access check.
+    api(
+        "POST",
+        "/api/v1/retention/delete",
+        Member(Action::Decide),
+        Body::None,
+        422,
     ),
     api(
         "GET",

@@ -3,7 +3,8 @@
 //! releases it with the licence and a document (the draw-down recorded in the same
 //! transaction); a release without a reason is 422 and writes nothing; a refused draw-down
 //! names every reason and writes nothing; a prohibited operation can never be released;
-//! another organisation gets 404; the records of a period download as a ZIP.
+//! another organisation gets 404; the records of a period download as a ZIP; the records past
+//! their retention date are deleted from the page (after confirmation) and the API, all or none.
 
 use super::*;
 
@@ -561,4 +562,388 @@ async fn an_operation_naming_a_changed_version_is_held_for_reclassification() {
         "{}",
         op.input_json
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention: deleting the records whose Art. 27 period has ended.
+
+/// The server's day for the retention tests: records kept until 2031-12-31 may go.
+fn in_2032() -> time::Date {
+    time::macros::date!(2032 - 03 - 01)
+}
+
+/// A server whose today is [`in_2032`], on a fresh database.
+async fn spawn_in_2032() -> Server {
+    let (store, dir) = fresh_store();
+    let state = vigil_server::AppState::embedded(in_2032)
+        .unwrap()
+        .with_store(store.clone(), false);
+    let app = vigil_server::Application::bind("127.0.0.1:0".parse().unwrap(), state.clone())
+        .await
+        .unwrap();
+    let addr = app.local_addr().unwrap();
+    tokio::spawn(app.serve());
+    Server {
+        addr,
+        state,
+        store,
+        _dir: dir,
+    }
+}
+
+/// Records an operation in the store with its retention date; its id.
+async fn kept_until(
+    s: &Server,
+    scope: &OrgScope,
+    reference: &str,
+    decision: &str,
+    retain: &str,
+) -> String {
+    let (st, sc, r, d, k) = (
+        s.store.clone(),
+        scope.clone(),
+        reference.to_owned(),
+        decision.to_owned(),
+        retain.to_owned(),
+    );
+    blocking(move || {
+        let input = imsi(&r);
+        let assessment = format!(r#"{{"decision":"{d}"}}"#);
+        st.create_operation(
+            &sc,
+            &vigil_store::records::NewOperation {
+                reference: &r,
+                input_json: &input,
+                assessment_json: &assessment,
+                decision: &d,
+                law_version: "test-law",
+                retain_until: Some(&k),
+                party_ids: &[],
+            },
+        )
+        .unwrap()
+        .id
+    })
+    .await
+}
+
+async fn exists(s: &Server, scope: &OrgScope, id: &str) -> bool {
+    let (st, sc, i) = (s.store.clone(), scope.clone(), id.to_owned());
+    blocking(move || st.operation(&sc, &i).unwrap().is_some()).await
+}
+
+async fn deletions(s: &Server, org: &str) -> usize {
+    let (st, o) = (s.store.clone(), org.to_owned());
+    blocking(move || {
+        st.audit_records(&o, &AuditFilter::default())
+            .unwrap()
+            .iter()
+            .filter(|r| r.event.action == "operation.deleted")
+            .count()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_retention_page_deletes_after_confirmation_all_or_nothing() {
+    let s = spawn_in_2032().await;
+    let (operator, _) = member(&s, "op@ret.example", "Retention Org", Role::Operator).await;
+    let (_, officer) = member(&s, "off@ret.example", "Retention Org", Role::Officer).await;
+    let (_, auditor) = member(&s, "aud@ret.example", "Retention Org", Role::Auditor).await;
+    let org = operator.org_id().to_owned();
+    let old = kept_until(
+        &s,
+        &operator,
+        "RET-OLD",
+        "general_authorisation",
+        "2031-12-31",
+    )
+    .await;
+    let held = kept_until(&s, &operator, "RET-HELD", "licence_required", "2031-12-31").await;
+    let soon = kept_until(
+        &s,
+        &operator,
+        "RET-SOON",
+        "general_authorisation",
+        "2032-04-15",
+    )
+    .await;
+    let far = kept_until(
+        &s,
+        &operator,
+        "RET-FAR",
+        "general_authorisation",
+        "2036-12-31",
+    )
+    .await;
+
+    // The records page links to it.
+    let r = get(s.addr, &format!("/orgs/{org}/operations"), Some(&officer)).await;
+    assert!(
+        r.body.contains(&format!("/orgs/{org}/retention")),
+        "{}",
+        r.body
+    );
+    // The list: past, held and due soon; not the far one. Only the deletable is selectable.
+    let r = get(s.addr, &format!("/orgs/{org}/retention"), Some(&officer)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for x in ["RET-OLD", "RET-HELD", "RET-SOON"] {
+        assert!(r.body.contains(x), "{x}: {}", r.body);
+    }
+    assert!(!r.body.contains("RET-FAR"));
+    assert!(r.body.contains(&format!("value=\"{old}\"")));
+    assert!(!r.body.contains(&format!("value=\"{held}\"")));
+    assert!(!r.body.contains(&format!("value=\"{soon}\"")));
+    assert!(r.body.contains("a hold is still open"), "{}", r.body);
+    assert!(r.body.contains("records.zip?from="));
+    // In French too.
+    let r = get(
+        s.addr,
+        &format!("/orgs/{org}/retention?lang=fr"),
+        Some(&officer),
+    )
+    .await;
+    assert!(
+        r.body.contains("un blocage est encore ouvert"),
+        "{}",
+        r.body
+    );
+    // An auditor reads the list but has no form; the deletion is 403 for them.
+    let r = get(s.addr, &format!("/orgs/{org}/retention"), Some(&auditor)).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("name=\"op\""));
+    let del = format!("/orgs/{org}/retention/delete");
+    let r = post(
+        s.addr,
+        &del,
+        Some(&auditor),
+        &form(&[("op", &old), ("step", "confirm"), ("confirm", "DELETE")]),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(exists(&s, &operator, &old).await);
+
+    // Nothing selected: 422.
+    let r = post(s.addr, &del, Some(&officer), "").await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Select at least one operation"));
+    // The confirmation step: the count, the ZIP of their period, the word to type.
+    let r = post(s.addr, &del, Some(&officer), &form(&[("op", &old)])).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Operations to delete: 1"), "{}", r.body);
+    assert!(r.body.contains("records.zip?from="));
+    assert!(r.body.contains("name=\"step\" value=\"confirm\""));
+    assert!(
+        exists(&s, &operator, &old).await,
+        "nothing deleted before confirming"
+    );
+    // The wrong word: 422, nothing deleted.
+    let r = post(
+        s.addr,
+        &del,
+        Some(&officer),
+        &form(&[("op", &old), ("step", "confirm"), ("confirm", "delete")]),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(exists(&s, &operator, &old).await);
+    // A selection with one kept (open hold) or not yet due: refused, all or nothing, named.
+    let r = post(
+        s.addr,
+        &del,
+        Some(&officer),
+        &form(&[
+            ("op", &old),
+            ("op", &held),
+            ("step", "confirm"),
+            ("confirm", "DELETE"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("Nothing was deleted") && r.body.contains("RET-HELD"),
+        "{}",
+        r.body
+    );
+    let r = post(
+        s.addr,
+        &del,
+        Some(&officer),
+        &form(&[
+            ("op", &old),
+            ("op", &soon),
+            ("step", "confirm"),
+            ("confirm", "Retention Org"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("RET-SOON") && r.body.contains("2032"),
+        "{}",
+        r.body
+    );
+    assert!(exists(&s, &operator, &old).await, "all or nothing");
+    assert_eq!(deletions(&s, &org).await, 0);
+    // Confirmed with the organisation's name: deleted, audited.
+    let r = post(
+        s.addr,
+        &del,
+        Some(&officer),
+        &form(&[
+            ("op", &old),
+            ("step", "confirm"),
+            ("confirm", "Retention Org"),
+        ]),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.headers["location"],
+        format!("/orgs/{org}/retention?deleted=1")
+    );
+    assert!(!exists(&s, &operator, &old).await);
+    assert!(exists(&s, &operator, &held).await && exists(&s, &operator, &far).await);
+    assert_eq!(deletions(&s, &org).await, 1);
+    let r = get(s.addr, &r.headers["location"], Some(&officer)).await;
+    assert!(r.body.contains("Operations deleted: 1"), "{}", r.body);
+    assert!(!r.body.contains("RET-OLD"));
+}
+
+#[tokio::test]
+async fn the_retention_api_lists_and_deletes_with_reasons() {
+    let s = spawn_in_2032().await;
+    let (operator, _) = member(&s, "op@reta.example", "Retention API", Role::Operator).await;
+    let (officer, _) = member(&s, "off@reta.example", "Retention API", Role::Officer).await;
+    let (auditor, _) = member(&s, "aud@reta.example", "Retention API", Role::Auditor).await;
+    let (other, _) = member(&s, "off@retb.example", "Retention B", Role::Officer).await;
+    let org = operator.org_id().to_owned();
+    let old = kept_until(
+        &s,
+        &operator,
+        "API-OLD",
+        "general_authorisation",
+        "2031-12-31",
+    )
+    .await;
+    let old2 = kept_until(
+        &s,
+        &operator,
+        "API-OLD-2",
+        "no_licence_required",
+        "2030-12-31",
+    )
+    .await;
+    let held = kept_until(&s, &operator, "API-HELD", "licence_required", "2031-12-31").await;
+    let soon = kept_until(
+        &s,
+        &operator,
+        "API-SOON",
+        "general_authorisation",
+        "2032-04-15",
+    )
+    .await;
+    let theirs = kept_until(
+        &s,
+        &other,
+        "API-THEIRS",
+        "general_authorisation",
+        "2030-12-31",
+    )
+    .await;
+    let token = |sc: &OrgScope| {
+        let (st, sc) = (s.store.clone(), sc.clone());
+        async move { blocking(move || st.create_token(&sc, "t").unwrap().1).await }
+    };
+    let (t_off, t_aud, t_op) = (
+        token(&officer).await,
+        token(&auditor).await,
+        token(&operator).await,
+    );
+
+    let r = api(s.addr, "GET", "/api/v1/retention", &t_off, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["today"], "2032-03-01");
+    let ops = v["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 4, "{v}");
+    let find = |id: &str| ops.iter().find(|o| o["id"] == id).unwrap().clone();
+    assert_eq!(find(&old)["deletable"], true);
+    assert_eq!(find(&held)["kept_because"], "open_hold");
+    assert_eq!(find(&soon)["kept_because"], "retention");
+    assert_eq!(find(&soon)["retain_until"], "2032-04-15");
+    assert!(!r.body.contains("API-THEIRS"));
+    assert_eq!(
+        api(s.addr, "GET", "/api/v1/retention", &t_aud, "")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        api(s.addr, "GET", "/api/v1/retention", &t_op, "")
+            .await
+            .status,
+        403
+    );
+
+    let body = |ids: &[&str], confirm: &str| {
+        serde_json::json!({"operations": ids, "confirm": confirm}).to_string()
+    };
+    let del = "/api/v1/retention/delete";
+    // Other roles: 403.
+    for t in [&t_aud, &t_op] {
+        let r = api(s.addr, "POST", del, t, &body(&[&old], "DELETE")).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+    }
+    // The word, the list.
+    let r = api(s.addr, "POST", del, &t_off, &body(&[&old], "yes")).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["errors"][0]["path"], "confirm");
+    let r = api(s.addr, "POST", del, &t_off, &body(&[], "DELETE")).await;
+    assert_eq!(r.status, 422);
+    // Before the date: refused with the date; an open hold: refused; all or nothing.
+    let r = api(s.addr, "POST", del, &t_off, &body(&[&old, &soon], "DELETE")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let p = r.json();
+    assert!(p["detail"].as_str().unwrap().contains("2032-04-15"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("API-SOON"), "{p}");
+    assert_eq!(p["errors"][0]["path"], "operations[1]");
+    let r = api(s.addr, "POST", del, &t_off, &body(&[&held, &old], "DELETE")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.json()["detail"].as_str().unwrap().contains("hold"));
+    // Another organisation's id and an unknown one look the same, and reveal nothing.
+    let a = api(
+        s.addr,
+        "POST",
+        del,
+        &t_off,
+        &body(&[&old, &theirs], "DELETE"),
+    )
+    .await;
+    let b = api(
+        s.addr,
+        "POST",
+        del,
+        &t_off,
+        &body(&[&old, "nope"], "DELETE"),
+    )
+    .await;
+    assert_eq!((a.status, b.status), (422, 422));
+    assert!(!a.body.contains("API-THEIRS"));
+    assert_eq!(
+        a.json()["detail"].as_str().unwrap().replace(&theirs, "X"),
+        b.json()["detail"].as_str().unwrap().replace("nope", "X")
+    );
+    assert!(exists(&s, &other, &theirs).await);
+    assert!(exists(&s, &operator, &old).await, "all or nothing");
+    assert_eq!(deletions(&s, &org).await, 0);
+    // Deleted: both, each audited.
+    let r = api(s.addr, "POST", del, &t_off, &body(&[&old, &old2], "DELETE")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["deleted"], 2);
+    assert!(!exists(&s, &operator, &old).await && !exists(&s, &operator, &old2).await);
+    assert_eq!(deletions(&s, &org).await, 2);
+    let (st, o) = (s.store.clone(), org.clone());
+    assert!(blocking(move || st.verify_audit(&o).unwrap().is_ok()).await);
 }

@@ -284,3 +284,146 @@ store_test!(
         assert_eq!(n, 2);
     }
 );
+
+fn seats_total(store: &Store, scope: &OrgScope, id: &str) -> (i64, i64) {
+    let l = store.licence(scope, id).unwrap().unwrap();
+    let q = l
+        .quotas
+        .iter()
+        .find(|q| q.unit == QuotaUnit::Seats)
+        .unwrap();
+    (q.total, q.remaining)
+}
+
+store_test!(
+    amendments_replace_the_terms_with_history_and_audit,
+    |store| {
+        use vigil_domain::icp::LicenceAmendmentInput;
+        let law = law();
+        let off = member(store, "off@a.example", "Org A", Role::Officer);
+        let lic = store
+            .register_licence(&off, &terms(&law), "test-law", None)
+            .unwrap();
+        let op = operation(store, &off, 60, 0.0);
+        let out = store
+            .draw_down(&off, &lic.id, &op.id, date!(2026 - 03 - 01), &law)
+            .unwrap();
+        assert!(matches!(out, DrawDownOutcome::Drawn(_)), "{out:?}");
+        let quotas = |seats: f64| {
+            Some(vec![
+                QuotaInput {
+                    unit: "seats".into(),
+                    total: seats,
+                },
+                QuotaInput {
+                    unit: "eur".into(),
+                    total: 1000.0,
+                },
+            ])
+        };
+        // Below what is drawn: refused naming the unit, nothing written.
+        let audit_before = actions(store, off.org_id()).len();
+        let low = LicenceAmendmentInput {
+            reference: "SBDU-A-1".into(),
+            date: "2026-06-01".into(),
+            quotas: quotas(50.0),
+            ..LicenceAmendmentInput::default()
+        };
+        let r = store.amend_licence(&off, &lic.id, &low, &law, None);
+        let Err(LicenceError::Invalid(errs)) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(errs[0].path, "quotas[0].total");
+        assert!(errs[0].message.contains("seats"), "{}", errs[0].message);
+        assert_eq!(count(store, "licence_amendments"), 0);
+        assert_eq!(seats_total(store, &off, &lic.id), (100, 40));
+        assert_eq!(actions(store, off.org_id()).len(), audit_before);
+
+        // Extend the validity and raise the quota, with a document.
+        let a = LicenceAmendmentInput {
+            valid_until: Some("2028-01-01".into()),
+            quotas: quotas(150.0),
+            ..low
+        };
+        let doc = LicenceDocument {
+            filename: "amendment.pdf",
+            content_type: "application/pdf",
+            bytes: b"%PDF-1.7 amendment",
+        };
+        let (l, rec) = store
+            .amend_licence(&off, &lic.id, &a, &law, Some(doc))
+            .unwrap();
+        assert_eq!(l.terms.valid_until, date!(2028 - 01 - 01));
+        assert_eq!(seats_total(store, &off, &lic.id), (150, 90));
+        let fields: Vec<&str> = rec.changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, vec!["valid_until", "quotas.seats"]);
+        assert_eq!(rec.terms_before.valid_until, "2027-12-31");
+        let doc_id = rec.document_id.clone().unwrap();
+        let (meta, _) = store.attachment(&off, &doc_id).unwrap().unwrap();
+        assert_eq!(meta.subject, format!("licence:{}", lic.id));
+        assert_eq!(store.licence_amendments(&off, &lic.id).unwrap(), vec![rec]);
+        let acts = actions(store, off.org_id());
+        assert!(
+            acts.ends_with(&["attachment.added".to_owned(), "licence.amended".to_owned()]),
+            "{acts:?}"
+        );
+        let last = store
+            .audit_records(off.org_id(), &AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|r| r.event.action == "licence.amended")
+            .unwrap();
+        assert_eq!(last.event.detail["reference"], "SBDU-A-1");
+        assert_eq!(last.event.detail["changes"][0]["after"], "2028-01-01");
+
+        // The same again changes nothing: refused.
+        let r = store.amend_licence(&off, &lic.id, &a, &law, None);
+        assert!(matches!(r, Err(LicenceError::Invalid(_))), "{r:?}");
+
+        // Draw-down after the amendment uses the new terms: 90 seats left, and 2027-12-31 + 1 day is
+        // still valid.
+        let big = operation(store, &off, 90, 0.0);
+        let out = store
+            .draw_down(&off, &lic.id, &big.id, date!(2028 - 01 - 01), &law)
+            .unwrap();
+        assert!(matches!(out, DrawDownOutcome::Drawn(_)), "{out:?}");
+        assert_eq!(seats_total(store, &off, &lic.id), (150, 0));
+    }
+);
+
+store_test!(amendments_are_for_officers_of_the_organisation, |store| {
+    use vigil_domain::icp::LicenceAmendmentInput;
+    let law = law();
+    let off = member(store, "off@a.example", "Org A", Role::Officer);
+    let lic = store
+        .register_licence(&off, &terms(&law), "test-law", None)
+        .unwrap();
+    let a = LicenceAmendmentInput {
+        reference: "SBDU-A-2".into(),
+        date: "2026-06-01".into(),
+        conditions: Some("No re-export.".into()),
+        ..LicenceAmendmentInput::default()
+    };
+    for role in [Role::Operator, Role::Auditor] {
+        let who = member(
+            store,
+            &format!("{}@a.example", role.as_str()),
+            "Org A",
+            role,
+        );
+        let r = store.amend_licence(&who, &lic.id, &a, &law, None);
+        assert!(matches!(r, Err(LicenceError::Forbidden)), "{r:?}");
+    }
+    let other = member(store, "adm@b.example", "Org B", Role::Admin);
+    let r = store.amend_licence(&other, &lic.id, &a, &law, None);
+    assert!(matches!(r, Err(LicenceError::NotFound)), "{r:?}");
+    assert!(
+        store
+            .licence_amendments(&other, &lic.id)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(count(store, "licence_amendments"), 0);
+    let (l, _) = store.amend_licence(&off, &lic.id, &a, &law, None).unwrap();
+    assert_eq!(l.terms.conditions, "No re-export.");
+});

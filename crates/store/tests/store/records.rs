@@ -271,3 +271,34 @@ store_test!(
         assert!(e.to_string().contains("unreadable"), "{e}");
     }
 );
+
+#[test]
+fn unreadable_stored_json_is_an_error_naming_the_record_not_an_empty_value() {
+    let op = vigil_store::records::OperationRecord {
+        id: "op-1".into(),
+        org_id: "org".into(),
+        reference: String::new(),
+        input_json: "{\"type\": \"export\"".into(),
+        assessment_json: "{}".into(),
+        decision: "hold".into(),
+        law_version: "x".into(),
+        status: "decided".into(),
+        created_by: "u".into(),
+        created_at: 0,
+        retain_until: None,
+        frozen_at: None,
+        completed_at: None,
+    };
+    let e = op.input().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "operation op-1: its stored input is unreadable"
+    );
+    // `{}` is JSON but not an assessment.
+    assert!(op.assessment_value().is_ok());
+    let e = op.assessment().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "operation op-1: its stored assessment is unreadable"
+    );
+}

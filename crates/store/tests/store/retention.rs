@@ -1,10 +1,10 @@
 //! Release with evidence, records and retention, product releases, on both backends: a licence
 //! release draws the licence down in the same transaction and a refused draw-down writes
 //! nothing; screening hits are not cleared while a party alerts; an authority's "licence
-//! required" releases nothing; a record is deleted only by an administrator after its Art. 27
-//! date; a released record is frozen; the records of a period export as a ZIP whose manifest
-//! hashes every file; a new version whose answers changed is flagged and holds the operations
-//! that name it.
+//! required" releases nothing; a record is deleted only by an officer or administrator after
+//! its Art. 27 date, never while a hold is open, and a batch is all or nothing; a released record
+//! is frozen; the records of a period export as a ZIP whose manifest hashes every file; a new
+//! version whose answers changed is flagged and holds the operations that name it.
 
 use super::*;
 
@@ -17,6 +17,7 @@ use vigil_store::accounts::{NewUser, OrgScope};
 use vigil_store::audit::AuditFilter;
 use vigil_store::records::{NewClassification, NewItem, NewOperation, RecordError};
 use vigil_store::releases::ReleaseStatus;
+use vigil_store::retention::{DeleteError, KeepReason};
 use vigil_store::review::{Evidence, ReleaseDocument, ReleaseError, ReleaseRequest};
 
 /// An organisation with an administrator, an operator and an officer.
@@ -310,10 +311,10 @@ store_test!(
         // Marking it again changes nothing.
         assert_eq!(store.complete_operation(&operator, &op.id).unwrap(), done);
 
-        // Deletion: administrators only, and only after the Art. 27 date.
+        // Deletion: officers and administrators only, and only after the Art. 27 date.
         let day = time::macros::date!(2031 - 12 - 31);
         assert!(matches!(
-            store.delete_operation(&officer, &op.id, day.next_day().unwrap()),
+            store.delete_operation(&operator, &op.id, day.next_day().unwrap()),
             Err(RecordError::Forbidden)
         ));
         let e = store.delete_operation(&admin, &op.id, day).unwrap_err();
@@ -334,6 +335,130 @@ store_test!(
             before.len() + 1,
             "the audit log keeps its rows"
         );
+        assert_eq!(after.last().map(String::as_str), Some("operation.deleted"));
+        assert!(store.verify_audit(admin.org_id()).unwrap().is_ok());
+    }
+);
+
+store_test!(
+    a_batch_deletion_is_all_or_nothing_and_keeps_what_a_legal_reason_keeps,
+    |store| {
+        let (admin, operator, officer) = team(store, "rt-del");
+        let input = imsi_operation();
+        let today = time::macros::date!(2040 - 06 - 01);
+        // Past its date, no hold (a general authorisation opens none).
+        let old = store
+            .create_operation(
+                &operator,
+                &new_op(&input, "general_authorisation", Some("2030-12-31")),
+            )
+            .unwrap();
+        // Past its date, but its decision hold is open.
+        let held = store
+            .create_operation(
+                &operator,
+                &new_op(&input, "licence_required", Some("2030-12-31")),
+            )
+            .unwrap();
+        assert!(
+            store
+                .holds(&officer, &held.id)
+                .unwrap()
+                .iter()
+                .any(|h| h.is_open())
+        );
+        // Due within the horizon, not yet deletable.
+        let soon = store
+            .create_operation(
+                &operator,
+                &new_op(&input, "general_authorisation", Some("2040-07-15")),
+            )
+            .unwrap();
+        // Far from its date: not listed.
+        let far = store
+            .create_operation(
+                &operator,
+                &new_op(&input, "general_authorisation", Some("2045-12-31")),
+            )
+            .unwrap();
+
+        let due = store.retention_due(&officer, today, 90).unwrap();
+        let ids: Vec<&str> = due.iter().map(|e| e.operation.id.as_str()).collect();
+        assert!(ids.contains(&old.id.as_str()) && ids.contains(&held.id.as_str()));
+        assert!(ids.contains(&soon.id.as_str()) && !ids.contains(&far.id.as_str()));
+        let keep = |id: &str| {
+            due.iter()
+                .find(|e| e.operation.id == id)
+                .unwrap()
+                .keep
+                .clone()
+        };
+        assert_eq!(keep(&old.id), None);
+        assert_eq!(keep(&held.id), Some(KeepReason::OpenHold));
+        assert_eq!(
+            keep(&soon.id),
+            Some(KeepReason::Retention(time::macros::date!(2040 - 07 - 15)))
+        );
+        assert!(matches!(
+            store.retention_due(&operator, today, 90),
+            Err(RecordError::Forbidden)
+        ));
+
+        // An operator may not delete; an empty batch is refused.
+        assert!(matches!(
+            store.delete_operations(&operator, std::slice::from_ref(&old.id), today),
+            Err(DeleteError::Forbidden)
+        ));
+        assert!(matches!(
+            store.delete_operations(&officer, &[], today),
+            Err(DeleteError::Empty)
+        ));
+        // One refused: nothing deleted, the first refused named with its reason.
+        let before = actions(store, admin.org_id());
+        let e = store
+            .delete_operations(&officer, &[old.id.clone(), held.id.clone()], today)
+            .unwrap_err();
+        assert!(
+            matches!(&e, DeleteError::Kept { id, reason: KeepReason::OpenHold, .. } if *id == held.id),
+            "{e}"
+        );
+        let e = store
+            .delete_operations(&officer, &[old.id.clone(), soon.id.clone()], today)
+            .unwrap_err();
+        assert!(e.to_string().contains("2040-07-15"), "{e}");
+        assert!(
+            store.operation(&admin, &old.id).unwrap().is_some(),
+            "all or nothing"
+        );
+        assert_eq!(actions(store, admin.org_id()), before);
+        // The single deletion refuses an open hold too.
+        let e = store.delete_operation(&admin, &held.id, today).unwrap_err();
+        assert!(
+            matches!(&e, RecordError::Refused(why) if why.contains("hold")),
+            "{e}"
+        );
+        // Another organisation's id: not found, and nothing deleted.
+        let (other_admin, other_operator, _) = team(store, "rt-del-b");
+        let theirs = store
+            .create_operation(
+                &other_operator,
+                &new_op(&input, "general_authorisation", Some("2030-12-31")),
+            )
+            .unwrap();
+        assert!(matches!(
+            store.delete_operations(&officer, &[old.id.clone(), theirs.id.clone()], today),
+            Err(DeleteError::NotFound(id)) if id == theirs.id
+        ));
+        assert!(store.operation(&other_admin, &theirs.id).unwrap().is_some());
+
+        // All deletable: deleted, one audit row each (duplicates count once).
+        let n = store
+            .delete_operations(&officer, &[old.id.clone(), old.id.clone()], today)
+            .unwrap();
+        assert_eq!(n, 1);
+        assert!(store.operation(&admin, &old.id).unwrap().is_none());
+        let after = actions(store, admin.org_id());
+        assert_eq!(after.len(), before.len() + 1);
         assert_eq!(after.last().map(String::as_str), Some("operation.deleted"));
         assert!(store.verify_audit(admin.org_id()).unwrap().is_ok());
     }
