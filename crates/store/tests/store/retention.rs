@@ -451,6 +451,34 @@ store_test!(
         ));
         assert!(store.operation(&other_admin, &theirs.id).unwrap().is_some());
 
+        // Past its date, no hold, but a due-diligence file on it is still open (Art. 5).
+        let in_dd = store
+            .create_operation(
+                &operator,
+                &new_op(&input, "general_authorisation", Some("2030-12-31")),
+            )
+            .unwrap();
+        let law = Law::embedded().unwrap();
+        let answers = std::collections::BTreeMap::from([("screened".to_owned(), "no".to_owned())]);
+        store
+            .save_dd_answers(&operator, &law, &in_dd.id, &answers)
+            .unwrap();
+        let e = store
+            .delete_operations(&officer, std::slice::from_ref(&in_dd.id), today)
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                DeleteError::Kept {
+                    reason: KeepReason::DueDiligenceOpen,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(store.operation(&admin, &in_dd.id).unwrap().is_some());
+        let before = actions(store, admin.org_id());
+
         // All deletable: deleted, one audit row each (duplicates count once).
         let n = store
             .delete_operations(&officer, &[old.id.clone(), old.id.clone()], today)
