@@ -144,56 +144,6 @@ async fn read_form(
     }
 }
 
-fn pct_encode(s: &str) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-/// A document as a download: its type, its name (ASCII and RFC 5987), never cached.
-fn download(meta: &Attachment, data: Vec<u8>) -> Response {
-    let ascii: String = meta
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut res = data.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type)
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        pct_encode(&meta.filename)
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&meta.sha256) {
-        h.insert("x-content-sha256", v);
-    }
-    res
-}
-
 /// `GET /orgs/{org}/icp/{id}/document`: a record's document (every member).
 pub async fn icp_document(
     State(state): State<AppState>,
@@ -205,7 +155,7 @@ pub async fn icp_document(
         return r;
     }
     match run(&state, move |s| s.icp_document(&scope, &id)).await {
-        Ok(Ok(Some((meta, data)))) => download(&meta, data),
+        Ok(Ok(Some((meta, data)))) => crate::web::document_download(&meta, data),
         Ok(Ok(None)) => {
             crate::accounts::message(&state, &headers, StatusCode::NOT_FOUND, "not-found")
         }
@@ -710,7 +660,7 @@ pub async fn api_icp_document(
 ) -> Response {
     let scope = caller.scope;
     match run(&state, move |s| s.icp_document(&scope, &id)).await {
-        Ok(Ok(Some((meta, data)))) => download(&meta, data),
+        Ok(Ok(Some((meta, data)))) => crate::web::document_download(&meta, data),
         Ok(Ok(None)) => icp_problem(
             StatusCode::NOT_FOUND,
             "not-found",

@@ -23,7 +23,6 @@
 )]
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -1153,19 +1152,6 @@ pub async fn drawdowns_csv(
     res
 }
 
-/// RFC 5987 encoding of a file name (`filename*=UTF-8''…`).
-fn pct_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// `GET /orgs/{org}/attachments/{id}`: a document, as a download.
 pub async fn download_attachment(
     State(state): State<AppState>,
@@ -1181,32 +1167,7 @@ pub async fn download_attachment(
     let Some((meta, data)) = found else {
         return message(&state, &headers, StatusCode::NOT_FOUND, "not-found");
     };
-    let ascii: String = meta
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut res = data.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&meta.content_type)
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        pct_encode(&meta.filename)
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    crate::web::document_download(&meta, data)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1781,7 +1742,7 @@ pub fn calendar(org_name: &str, deadlines: &[Deadline], stamp: time::Date) -> St
             &format!(
                 "UID:{}-{}-{}@vigil",
                 d.kind.as_str(),
-                pct_encode(&d.subject),
+                crate::web::pct_encode(&d.subject),
                 ymd(d.due)
             ),
         );

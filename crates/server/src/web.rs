@@ -181,3 +181,57 @@ where
     let c = org_chrome(state, headers, q, me, scope.org_id(), section);
     page(status, &build(c, loaded))
 }
+
+/// A document as a download: its type, its name (ASCII and RFC 5987), never cached.
+pub(crate) fn document_download(
+    meta: &vigil_store::attachments::Attachment,
+    data: Vec<u8>,
+) -> Response {
+    let ascii: String = meta
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut res = data.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type)
+            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        pct_encode(&meta.filename)
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&meta.sha256) {
+        h.insert("x-content-sha256", v);
+    }
+    res
+}
+
+/// RFC 5987 encoding of a file name (`filename*=UTF-8''…`).
+pub(crate) fn pct_encode(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
