@@ -13,7 +13,15 @@
 //!   document is answered at once (422, each with its JSON path and element) and nothing is
 //!   written; a good document is stored in one transaction as imported assessments — proposals
 //!   an officer accepts into a classification record on `/orgs/{org}/spdx`, never a silent
-//!   change of the organisation's own classification (`vigil_store::spdx`).
+//!   change of the organisation's own classification (`vigil_store::spdx`). The page's form takes
+//!   the document pasted or as a file (`multipart/form-data`, field `file`; the same 1 MiB limit
+//!   as the API).
+//! - **Proposals by API**: `GET /api/v1/spdx/proposals` lists the organisation's imported
+//!   assessments (every member); `POST /api/v1/spdx/proposals/{id}/accept` (officers and
+//!   administrators) accepts one as the page does: body `{"cyber_surveillance": true|false}`,
+//!   required when the document stated no Art. 2(20) reading (else 422), optional otherwise; 201
+//!   with the classification record; 404 for an unknown id or another organisation's; 409 when
+//!   it was accepted already; 422 for an informative assessment; nothing is written on error.
 
 #![allow(
     clippy::result_large_err,
@@ -23,6 +31,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::body::Body;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -39,6 +48,7 @@ use vigil_store::accounts::{OrgScope, Organisation, now_micros};
 use vigil_store::spdx::{ImportSummary, SpdxAssessment, SpdxError, SpdxImport};
 
 use crate::accounts::{ApiCaller, PageQuery, message};
+use crate::multipart;
 use crate::problem::{FieldProblem, Problem, field_problem};
 use crate::ui::Chrome;
 use crate::web::{Member, internal, org_chrome, page, require, run, see_other};
@@ -49,6 +59,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/items/{id}/spdx", get(api_export))
         .route("/api/v1/spdx", post(api_import))
+        .route("/api/v1/spdx/proposals", get(api_proposals))
+        .route("/api/v1/spdx/proposals/{id}/accept", post(api_accept))
         .route("/orgs/{org}/items/{id}/spdx", get(download))
         .route("/orgs/{org}/spdx", get(spdx_page).post(import_form))
         .route("/orgs/{org}/spdx/{id}/accept", post(accept_form))
@@ -131,6 +143,31 @@ pub struct SpdxImportView {
     pub sha256: String,
     /// The assessments stored.
     pub assessments: Vec<ImportedAssessmentView>,
+}
+
+/// An imported assessment with its source document (`GET /api/v1/spdx/proposals`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProposalView {
+    /// The assessment.
+    #[serde(flatten)]
+    pub assessment: ImportedAssessmentView,
+    /// The import that brought it.
+    pub import_id: String,
+    /// The source document's name.
+    pub document: String,
+    /// The source document's spdxId.
+    pub document_id: String,
+    /// When it was imported (RFC 3339, UTC).
+    pub imported_at: String,
+}
+
+/// How to accept a proposal.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct AcceptBody {
+    /// The Art. 2(20) (cyber-surveillance) reading: required when the document stated none;
+    /// when given, it overrides the document's.
+    #[serde(default)]
+    pub cyber_surveillance: Option<bool>,
 }
 
 fn assessment_view(a: &SpdxAssessment, item: &str, created: bool) -> ImportedAssessmentView {
@@ -487,6 +524,144 @@ pub async fn api_import(
     }
 }
 
+/// The organisation's imported assessments (proposals, informative and accepted ones), newest
+/// import first (every member).
+#[utoipa::path(get, path = "/api/v1/spdx/proposals",
+    responses(
+        (status = 200, description = "The imported assessments with their status and source", body = [ProposalView]),
+        (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "spdx")]
+pub async fn api_proposals(State(state): State<AppState>, caller: ApiCaller) -> Response {
+    let scope = caller.scope;
+    let loaded = run(&state, move |s| {
+        let rows = s.spdx_assessments(&scope, None)?;
+        let names: BTreeMap<String, String> = s
+            .items(&scope)?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
+        Ok::<_, vigil_store::StoreError>((rows, names))
+    })
+    .await;
+    let (rows, names) = match loaded {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return internal(&e),
+        Err(r) => return r,
+    };
+    let list: Vec<ProposalView> = rows
+        .iter()
+        .map(|(a, imp)| ProposalView {
+            assessment: assessment_view(
+                a,
+                names
+                    .get(&a.item_id)
+                    .map_or(a.item_id.as_str(), String::as_str),
+                false,
+            ),
+            import_id: imp.id.clone(),
+            document: imp.document_name.clone(),
+            document_id: imp.document_id.clone(),
+            imported_at: crate::web::rfc3339(imp.imported_at),
+        })
+        .collect();
+    Json(list).into_response()
+}
+
+/// Why an acceptance was refused.
+enum AcceptRefusal {
+    /// Accepted already.
+    Twice,
+    /// The store's.
+    Store(SpdxError),
+}
+
+/// Accepts an imported assessment into a classification record of its item version (officer or
+/// administrator), as the page's accept button does.
+#[utoipa::path(post, path = "/api/v1/spdx/proposals/{id}/accept",
+    params(("id" = String, Path, description = "Imported assessment id")),
+    request_body(content = AcceptBody, description = "The Art. 2(20) reading: required when the document stated none (an empty body is `{}`)"),
+    responses(
+        (status = 201, description = "The classification record written", body = crate::records::ClassificationView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such imported assessment in this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Accepted already; nothing written", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No Art. 2(20) reading known, an informative assessment (no EU classification) or a bad body; nothing written", body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])), tag = "spdx")]
+pub async fn api_accept(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    if !caller.scope.role().allows(Action::Decide) {
+        return Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            "your role in this organisation does not allow accepting classifications (officer or administrator needed)",
+        )
+        .into_response();
+    }
+    let accept = if body.trim().is_empty() {
+        AcceptBody::default()
+    } else {
+        match serde_json::from_str::<AcceptBody>(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                return field_problem("cyber_surveillance", &format!("unreadable body: {e}"));
+            }
+        }
+    };
+    let (scope, law_version) = (caller.scope, state.law.version().to_owned());
+    let done = run(&state, move |s| {
+        match s.accept_spdx_assessment(&scope, &id, accept.cyber_surveillance, &law_version) {
+            Ok(rec) => Ok(rec),
+            Err(SpdxError::Refused(why)) => {
+                // Nothing was written; tell "accepted already" (409) from the other refusals.
+                let accepted = s
+                    .spdx_assessments(&scope, None)
+                    .map_err(|e| AcceptRefusal::Store(e.into()))?
+                    .iter()
+                    .any(|(a, _)| a.id == id && a.status == "accepted");
+                Err(if accepted {
+                    AcceptRefusal::Twice
+                } else {
+                    AcceptRefusal::Store(SpdxError::Refused(why))
+                })
+            }
+            Err(e) => Err(AcceptRefusal::Store(e)),
+        }
+    })
+    .await;
+    match done {
+        Ok(Ok(rec)) => match crate::records::ClassificationView::try_from(&rec) {
+            Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
+            Err(e) => internal(&e),
+        },
+        Ok(Err(AcceptRefusal::Twice)) => Problem::new(
+            StatusCode::CONFLICT,
+            "already-accepted",
+            "Already accepted",
+            "this imported assessment was accepted already; nothing was written",
+        )
+        .into_response(),
+        Ok(Err(AcceptRefusal::Store(SpdxError::NotFound))) => Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "no such imported assessment in this organisation",
+        )
+        .into_response(),
+        Ok(Err(AcceptRefusal::Store(SpdxError::Forbidden))) => forbidden_problem(),
+        Ok(Err(AcceptRefusal::Store(SpdxError::Refused(why)))) => {
+            field_problem("cyber_surveillance", &format!("{why}; nothing was written"))
+        }
+        Ok(Err(AcceptRefusal::Store(e))) => internal(&e),
+        Err(r) => r,
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The page.
 
@@ -507,6 +682,8 @@ struct SpdxPage<'a> {
     can_decide: bool,
     document: String,
     problems: Vec<String>,
+    /// Why the upload could not be read (shown next to the fields).
+    field_error: Option<String>,
 }
 
 /// The import form.
@@ -524,15 +701,27 @@ pub struct AcceptForm {
     cyber_surveillance: String,
 }
 
+/// What the import form shows again: the pasted document, its problems, an upload error key.
+#[derive(Default)]
+struct Shown {
+    document: String,
+    problems: Vec<String>,
+    field_error: Option<&'static str>,
+}
+
 async fn render(
     state: &AppState,
     headers: &HeaderMap,
     q: &PageQuery,
     member: &Member,
     status: StatusCode,
-    document: String,
-    problems: Vec<String>,
+    shown: Shown,
 ) -> Response {
+    let Shown {
+        document,
+        problems,
+        field_error,
+    } = shown;
     let scope = member.scope.clone();
     let loaded = run(state, move |s| {
         let rows = s.spdx_assessments(&scope, None)?;
@@ -551,6 +740,7 @@ async fn render(
         Err(r) => return r,
     };
     let c = org_chrome(state, headers, q, &member.me, member.scope.org_id(), "spdx");
+    let field_error = field_error.map(|k| c.t.get(k));
     let rows = rows
         .iter()
         .map(|(a, imp)| Row {
@@ -575,6 +765,7 @@ async fn render(
             can_decide: member.scope.role().allows(Action::Decide),
             document,
             problems,
+            field_error,
         },
     )
 }
@@ -592,24 +783,98 @@ pub async fn spdx_page(
         &q,
         &member,
         StatusCode::OK,
-        String::new(),
-        Vec::new(),
+        Shown::default(),
     )
     .await
 }
 
-/// `POST /orgs/{org}/spdx`: imports the document pasted in the form (officer or administrator).
+/// The document of the import form: the file uploaded (field `file`, `multipart/form-data`) or
+/// else the text pasted (field `document`, either encoding); `Err` names the message key.
+fn form_document(headers: &HeaderMap, body: &[u8]) -> Result<String, &'static str> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if multipart::is_form_data(ct) {
+        let parts = multipart::parse(ct, body).map_err(|_| "spdx-err-not-upload")?;
+        if let Some(f) = multipart::file(&parts, "file") {
+            if f.data.len() > MAX_BODY_BYTES {
+                return Err("spdx-err-too-large");
+            }
+            return String::from_utf8(f.data.clone()).map_err(|_| "spdx-err-not-text");
+        }
+        let text = multipart::text(&parts, "document").unwrap_or_default();
+        if text.trim().is_empty() {
+            return Err("spdx-err-no-document");
+        }
+        return Ok(text);
+    }
+    Err("spdx-err-not-upload")
+}
+
+/// The pasted document of a URL-encoded form (read by axum's `Form`, as before the upload).
+async fn pasted_document(body: Vec<u8>) -> Result<String, &'static str> {
+    use axum::extract::FromRequest;
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .map_err(|_| "spdx-err-not-upload")?;
+    let Form(form) = Form::<ImportForm>::from_request(req, &())
+        .await
+        .map_err(|_| "spdx-err-not-upload")?;
+    if form.document.trim().is_empty() {
+        return Err("spdx-err-no-document");
+    }
+    Ok(form.document)
+}
+
+/// `POST /orgs/{org}/spdx`: imports the document uploaded as a file or pasted in the form
+/// (officer or administrator).
 pub async fn import_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
     member: Member,
-    Form(form): Form<ImportForm>,
+    body: Body,
 ) -> Response {
     if let Err(r) = require(&state, &headers, &member.scope, Action::Decide) {
         return r;
     }
-    let (st, scope, body) = (state.clone(), member.scope.clone(), form.document.clone());
+    // The whole body (the file and the form's fields) within the API import's limit.
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+    let is_upload = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(multipart::is_form_data);
+    let document = match read {
+        Ok(bytes) if is_upload => form_document(&headers, &bytes),
+        Ok(bytes) => pasted_document(bytes.to_vec()).await,
+        Err(_) => Err("spdx-err-too-large"),
+    };
+    let document = match document {
+        Ok(d) => d,
+        Err(key) => {
+            let status = if key == "spdx-err-too-large" {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return render(
+                &state,
+                &headers,
+                &q,
+                &member,
+                status,
+                Shown {
+                    field_error: Some(key),
+                    ..Shown::default()
+                },
+            )
+            .await;
+        }
+    };
+    let (st, scope, body) = (state.clone(), member.scope.clone(), document.clone());
     let problems = match run(&state, move |s| import(s, &st, &scope, &body)).await {
         Ok(Ok(_)) => return see_other(&format!("/orgs/{}/spdx", member.scope.org_id())),
         Ok(Err(Refused::Document(e))) => e.problems.iter().map(ToString::to_string).collect(),
@@ -628,8 +893,11 @@ pub async fn import_form(
         &q,
         &member,
         StatusCode::UNPROCESSABLE_ENTITY,
-        form.document,
-        problems,
+        Shown {
+            document,
+            problems,
+            field_error: None,
+        },
     )
     .await
 }
@@ -672,8 +940,10 @@ pub async fn accept_form(
                 &q,
                 &member,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                String::new(),
-                vec![e.to_string()],
+                Shown {
+                    problems: vec![e.to_string()],
+                    ..Shown::default()
+                },
             )
             .await
         }
@@ -685,8 +955,8 @@ pub async fn accept_form(
 /// The SPDX part of the OpenAPI document (merged into [`crate::api::ApiDoc`]'s).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(api_export, api_import),
-    components(schemas(SpdxImportView, ImportedAssessmentView, ForeignView)),
+    paths(api_export, api_import, api_proposals, api_accept),
+    components(schemas(SpdxImportView, ImportedAssessmentView, ForeignView, ProposalView, AcceptBody)),
     tags((name = "spdx", description = "SPDX 3 export and import of the export-control classifications of item versions (Operations profile: SPDX 3.1 draft)"))
 )]
 pub struct SpdxApi;

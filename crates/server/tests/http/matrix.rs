@@ -501,6 +501,20 @@ const ROUTES: &[Route] = &[
         Body::None,
         422,
     ),
+    api(
+        "GET",
+        "/api/v1/spdx/proposals",
+        Member(Action::Read),
+        Body::None,
+        200,
+    ),
+    api(
+        "POST",
+        "/api/v1/spdx/proposals/{id}/accept",
+        Member(Action::Decide),
+        Body::None,
+        404,
+    ),
     page(
         "GET",
         "/orgs/{org}/items/{id}/spdx",

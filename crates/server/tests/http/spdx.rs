@@ -437,3 +437,141 @@ async fn the_item_page_offers_the_download_and_the_download_is_the_document() {
     .await;
     assert_eq!(no_country.status, 422);
 }
+
+#[tokio::test]
+async fn proposals_are_listed_and_accepted_by_api() {
+    let w = world().await;
+    let doc = export(&w).await.body;
+    let r = api(w.s.addr, "POST", "/api/v1/spdx", &w.b_token, &doc).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let list = api(w.s.addr, "GET", "/api/v1/spdx/proposals", &w.b_token, "").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let v = list.json();
+    let p = &v[0];
+    assert_eq!(p["status"], "proposed");
+    assert_eq!(p["item"], "CryptoGate");
+    assert_eq!(p["version"], "2.1");
+    assert_eq!(p["eu_entries"], serde_json::json!(["5D002.c.1"]));
+    assert_eq!(p["assessor"], "Olivia Officer");
+    assert!(p["document"].as_str().unwrap().contains("CryptoGate"));
+    assert!(p["imported_at"].as_str().unwrap().ends_with('Z'));
+    let id = p["id"].as_str().unwrap().to_owned();
+    let item = p["item_id"].as_str().unwrap().to_owned();
+    let accept = format!("/api/v1/spdx/proposals/{id}/accept");
+    // An operator may list but not accept; organisation A does not see B's proposal.
+    let op = api(
+        w.s.addr,
+        "GET",
+        "/api/v1/spdx/proposals",
+        &w.b_operator_token,
+        "",
+    )
+    .await;
+    assert_eq!(op.status, 200);
+    let denied = api(w.s.addr, "POST", &accept, &w.b_operator_token, "{}").await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    let other = api(w.s.addr, "POST", &accept, &w.a_token, "{}").await;
+    assert_eq!(other.status, 404, "{}", other.body);
+    let unknown = api(
+        w.s.addr,
+        "POST",
+        "/api/v1/spdx/proposals/nope/accept",
+        &w.b_token,
+        "{}",
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    let a_list = api(w.s.addr, "GET", "/api/v1/spdx/proposals", &w.a_token, "").await;
+    assert_eq!(a_list.json(), serde_json::json!([]));
+    let bad = api(
+        w.s.addr,
+        "POST",
+        &accept,
+        &w.b_token,
+        r#"{"cyber_surveillance":"maybe"}"#,
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(b_counts(&w).await, (1, 1, 0));
+    // The officer accepts (the document stated the reading: no body needed).
+    let ok = api(w.s.addr, "POST", &accept, &w.b_token, "").await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let rec = ok.json();
+    assert_eq!(rec["entries"], serde_json::json!(["5D002.c.1"]));
+    assert_eq!(rec["cyber_surveillance"], false);
+    let detail = api(
+        w.s.addr,
+        "GET",
+        &format!("/api/v1/items/{item}"),
+        &w.b_token,
+        "",
+    )
+    .await;
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    let d = detail.json();
+    assert_eq!(d["classifications"][0]["id"], rec["id"]);
+    assert_eq!(d["classifications"][0]["version_label"], "2.1");
+    // Twice: 409, nothing more written.
+    let twice = api(w.s.addr, "POST", &accept, &w.b_token, "{}").await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert_eq!(b_counts(&w).await, (1, 1, 1));
+    let list = api(w.s.addr, "GET", "/api/v1/spdx/proposals", &w.b_token, "").await;
+    assert_eq!(list.json()[0]["status"], "accepted");
+}
+
+const BOUNDARY: &str = "vigilSpdxBoundary";
+
+async fn upload(w: &World, cookie: &str, name: &str, content: &str) -> Reply {
+    let body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"\r\n\r\n\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/spdx+json\r\n\r\n{content}\r\n--{BOUNDARY}--\r\n"
+    );
+    let c = format!("vigil_session={cookie}");
+    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+    let org = w.b_officer.org_id().to_owned();
+    request(
+        w.s.addr,
+        "POST",
+        &format!("/orgs/{org}/spdx"),
+        &[("Cookie", &c), ("Content-Type", &ct), SAME],
+        &body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_page_imports_an_uploaded_file() {
+    let w = world().await;
+    let doc = export(&w).await.body;
+    let page = get(
+        w.s.addr,
+        &format!("/orgs/{}/spdx", w.b_officer.org_id()),
+        Some(&w.b_session),
+    )
+    .await;
+    assert!(page.body.contains("multipart/form-data") && page.body.contains("name=\"file\""));
+    // No file and nothing pasted: the error is next to the field, nothing written.
+    let empty = upload(&w, &w.b_session, "", "").await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert!(empty.body.contains("id=\"file-error\""));
+    // A bad file: its problems are listed.
+    let bad = upload(&w, &w.b_session, "bad.json", "not json").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("spdx-problems"));
+    assert_eq!(b_counts(&w).await, (0, 0, 0));
+    // An operator may not upload.
+    let denied = upload(&w, &w.b_operator_session, "x.spdx.json", &doc).await;
+    assert_eq!(denied.status, 403);
+    assert_eq!(b_counts(&w).await, (0, 0, 0));
+    let ok = upload(&w, &w.b_session, "CryptoGate.spdx.json", &doc).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_eq!(b_counts(&w).await, (1, 1, 0));
+    let page = get(
+        w.s.addr,
+        &format!("/orgs/{}/spdx", w.b_officer.org_id()),
+        Some(&w.b_session),
+    )
+    .await;
+    assert!(page.body.contains("5D002.c.1") && page.body.contains("Olivia Officer"));
+}
