@@ -1882,22 +1882,43 @@ pub async fn api_sent(
     Path(id): Path<String>,
     body: String,
 ) -> Response {
-    let scope = caller.scope;
+    update_notice(
+        &state,
+        caller.scope,
+        id,
+        &body,
+        "only officers and administrators record the sending",
+        |s, scope, id, b: SentBody| s.record_notification_sent(scope, id, &b.sent_on, &b.reference),
+    )
+    .await
+}
+
+/// What the notification API's updates share: the role check, the notification found in the
+/// scope's organisation (else 404), the body read (else 422), the store's change, the view.
+async fn update_notice<B>(
+    state: &AppState,
+    scope: OrgScope,
+    id: String,
+    body: &str,
+    forbidden_why: &str,
+    change: impl FnOnce(&vigil_store::Store, &OrgScope, &str, B) -> Result<Notification, RecordError>
+    + Send
+    + 'static,
+) -> Response
+where
+    B: serde::de::DeserializeOwned + Send + 'static,
+{
     if !scope.role().allows(Action::Decide) {
-        return forbidden("only officers and administrators record the sending");
+        return forbidden(forbidden_why);
     }
-    if let Err(r) = notice_exists(&state, &scope, &id).await {
+    if let Err(r) = notice_exists(state, &scope, &id).await {
         return r;
     }
-    let b: SentBody = match parse_json(&body) {
+    let b: B = match parse_json(body) {
         Ok(b) => b,
         Err(e) => return Problem::invalid_input(&e).into_response(),
     };
-    match run(&state, move |s| {
-        s.record_notification_sent(&scope, &id, &b.sent_on, &b.reference)
-    })
-    .await
-    {
+    match run(state, move |s| change(s, &scope, &id, b)).await {
         Ok(Ok(n)) => Json(NotificationView::from(n)).into_response(),
         Ok(Err(e)) => record_problem(&e, "notification"),
         Err(r) => r,
@@ -1920,34 +1941,25 @@ pub async fn api_answer(
     Path(id): Path<String>,
     body: String,
 ) -> Response {
-    let scope = caller.scope;
-    if !scope.role().allows(Action::Decide) {
-        return forbidden("only officers and administrators record the authority's answer");
-    }
-    if let Err(r) = notice_exists(&state, &scope, &id).await {
-        return r;
-    }
-    let b: AnswerBody = match parse_json(&body) {
-        Ok(b) => b,
-        Err(e) => return Problem::invalid_input(&e).into_response(),
-    };
-    match run(&state, move |s| {
-        s.record_authority_answer(
-            &scope,
-            &id,
-            &AuthorityAnswer {
-                answer: &b.answer,
-                reference: &b.reference,
-                date: &b.date,
-            },
-        )
-    })
+    update_notice(
+        &state,
+        caller.scope,
+        id,
+        &body,
+        "only officers and administrators record the authority's answer",
+        |s, scope, id, b: AnswerBody| {
+            s.record_authority_answer(
+                scope,
+                id,
+                &AuthorityAnswer {
+                    answer: &b.answer,
+                    reference: &b.reference,
+                    date: &b.date,
+                },
+            )
+        },
+    )
     .await
-    {
-        Ok(Ok(n)) => Json(NotificationView::from(n)).into_response(),
-        Ok(Err(e)) => record_problem(&e, "notification"),
-        Err(r) => r,
-    }
 }
 
 /// The due-diligence part of the OpenAPI document (merged into [`crate::api::ApiDoc`]'s).
